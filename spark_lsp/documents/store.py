@@ -1,0 +1,145 @@
+"""The open documents: their text, version, language and incremental syntax tree.
+
+Only the session writes here (didOpen/didChange/didClose, on the event loop); requests read a
+`DocumentSnapshot` taken before their first `await`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
+
+from tree_sitter import Tree
+
+from spark_lsp.documents.text import TextBuffer, line_body
+from spark_lsp.syntax.languages import language_for
+from spark_lsp.syntax.tree import IncrementalTree
+
+
+def uri_to_path(uri: str) -> str | None:
+    """The file-system path of a `file:` URI, else None."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+@dataclass
+class Document:
+    uri: str
+    language_id: str
+    version: int
+    buffer: TextBuffer
+    syntax: IncrementalTree | None = None
+    path: str | None = None
+    language: str | None = None
+    is_binary: bool = False
+    edits_since_open: int = field(default=0)
+
+    @property
+    def tree(self) -> Tree | None:
+        return self.syntax.tree if self.syntax is not None else None
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """What a request reads: frozen before the first await so later edits cannot race it."""
+
+    uri: str
+    path: str | None
+    version: int
+    language_id: str
+    language: str | None
+    lines: tuple[str, ...]
+    tree: Tree | None
+    is_binary: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def line_text(self, row: int) -> str:
+        return line_body(self.lines[row]) if 0 <= row < len(self.lines) else ""
+
+
+class DocumentStore:
+    """URI → Document. Parsing is skipped for binary (NUL-containing) or oversized documents."""
+
+    def __init__(self, max_parse_bytes: int = 20_000_000) -> None:
+        self._documents: dict[str, Document] = {}
+        self.max_parse_bytes = max_parse_bytes
+
+    def __contains__(self, uri: str) -> bool:
+        return uri in self._documents
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def get(self, uri: str) -> Document | None:
+        return self._documents.get(uri)
+
+    def uris(self) -> list[str]:
+        return list(self._documents)
+
+    def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
+        path = uri_to_path(uri)
+        buffer = TextBuffer(text)
+        document = Document(uri=uri, language_id=language_id, version=version, buffer=buffer,
+                            path=path)
+        self._attach_syntax(document, text)
+        self._documents[uri] = document
+        return document
+
+    def _attach_syntax(self, document: Document, text: str) -> None:
+        document.is_binary = "\x00" in text
+        language = language_for(document.language_id, document.path)
+        document.language = language
+        too_big = len(text) > self.max_parse_bytes
+        if language is None or document.is_binary or too_big:
+            document.syntax = None
+            return
+        document.syntax = IncrementalTree(language, document.buffer.read_for_tree_sitter)
+
+    def close(self, uri: str) -> None:
+        self._documents.pop(uri, None)
+
+    def replace(self, uri: str, version: int, text: str) -> Document | None:
+        document = self._documents.get(uri)
+        if document is None:
+            return None
+        document.buffer.replace_all(text)
+        document.version = version
+        self._attach_syntax(document, text)
+        return document
+
+    def edit(
+        self, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str
+    ) -> Document | None:
+        """Apply one incremental change (LSP positions); None when the document is not open."""
+        document = self._documents.get(uri)
+        if document is None:
+            return None
+        change = document.buffer.apply(start, end, text)
+        document.version = version
+        document.edits_since_open += 1
+        if "\x00" in text and document.syntax is not None:
+            document.is_binary = True
+            document.syntax = None
+        if document.syntax is not None:
+            document.syntax.edit(change)
+        return document
+
+    def snapshot(self, uri: str) -> DocumentSnapshot | None:
+        document = self._documents.get(uri)
+        if document is None:
+            return None
+        return DocumentSnapshot(
+            uri=document.uri,
+            path=document.path,
+            version=document.version,
+            language_id=document.language_id,
+            language=document.language,
+            lines=tuple(document.buffer.lines),
+            tree=document.tree.copy() if document.tree is not None else None,
+            is_binary=document.is_binary,
+        )

@@ -1,0 +1,312 @@
+"""The shared streaming HTTP client of the provider backends: one httpx client per backend, auth,
+SSE/NDJSON reading, and the mapping of transport failures and HTTP statuses to typed errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+from httpx_sse import EventSource, SSEError
+
+from spark_lsp import __version__
+from spark_lsp.models.base import (
+    ModelBadResponse,
+    ModelError,
+    ModelRateLimited,
+    ModelRequest,
+    ModelServerError,
+    ModelTimeout,
+    ModelUnreachable,
+    PromptStyle,
+)
+from spark_lsp.settings import ModelSettings, api_key
+
+log = logging.getLogger(__name__)
+
+Framing = Literal["sse", "ndjson"]
+DONE = "[DONE]"
+"""The data of OpenAI-style end-of-stream events, passed to `decode` as this plain string."""
+
+# Error type names (Anthropic, OpenAI) → the HTTP status they stand for.
+_ERROR_TYPES = {
+    "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
+    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
+    "rate_limit_exceeded": 429, "api_error": 500, "server_error": 500, "overloaded_error": 529,
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One unit of a stream: an SSE event (name, parsed data) or one NDJSON line (event "")."""
+
+    event: str
+    data: Any
+
+
+def bearer(key: str | None) -> dict[str, str]:
+    """`Authorization: Bearer KEY`, or no header without a key."""
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse a Retry-After header (delay in seconds, or an HTTP date) into seconds from now."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """TLS verification is always on: the system/certifi roots, or the given CA file/folder."""
+    if not ca_bundle:
+        return True
+    try:
+        if os.path.isdir(ca_bundle):
+            return ssl.create_default_context(capath=ca_bundle)
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"ca_bundle: cannot read {ca_bundle!r} ({exc})") from exc
+
+
+def chat_messages(request: ModelRequest) -> tuple[str, list[dict[str, str]]]:
+    """The system text and the user/assistant turns of a chat request.
+
+    System-role messages are folded into the system text. A request with no messages (only a
+    prompt, or a prefix/suffix) becomes one user message.
+    """
+    system = [request.system] if request.system else []
+    turns: list[dict[str, str]] = []
+    for message in request.messages:
+        if message.role == "system":
+            system.append(message.content)
+        else:
+            turns.append({"role": message.role, "content": message.content})
+    if not turns:
+        if request.prompt:
+            content = request.prompt
+        elif request.suffix:
+            content = ("Write the code that goes at <CURSOR>. Reply with that code only.\n\n"
+                       f"{request.prefix}<CURSOR>{request.suffix}")
+        else:
+            content = f"Continue this code. Reply with the continuation only.\n\n{request.prefix}"
+        turns.append({"role": "user", "content": content})
+    return "\n\n".join(system), turns
+
+
+def _safe_url(url: str) -> str:
+    """The url without credentials or query, fit for messages."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "<invalid url>"
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
+
+
+class HttpBackend:
+    """Shared base of the HTTP providers: owns the client; streams and maps errors.
+
+    A subclass sets `provider`, `prompt_style`, `example_url`, builds request bodies, and
+    implements `decode` (one frame → text and whether it was the final event).
+    """
+
+    provider: ClassVar[str]
+    prompt_style: ClassVar[PromptStyle]
+    example_url: ClassVar[str] = "http://127.0.0.1:8000/v1"
+
+    def __init__(self, settings: ModelSettings) -> None:
+        if not settings.url:
+            raise ValueError(
+                f"provider {self.provider!r} needs a url, e.g. {self.example_url!r}"
+            )
+        self.settings = settings
+        self._key = api_key(settings)
+        self._where = f"{self.provider} at {_safe_url(settings.url)}"
+        seconds = settings.timeout_ms / 1000 if settings.timeout_ms > 0 else None
+        self._client = httpx.AsyncClient(
+            base_url=settings.url,
+            headers={"User-Agent": f"spark-lsp/{__version__}", **self.provider_headers(self._key)},
+            timeout=httpx.Timeout(seconds),
+            verify=ssl_context(settings.ca_bundle),
+        )
+
+    def provider_headers(self, key: str | None) -> dict[str, str]:
+        """Headers sent on every request (the key among them): Bearer unless overridden."""
+        return bearer(key)
+
+    def decode(self, frame: Frame) -> tuple[str, bool]:
+        """One frame of the stream → (text to yield, is this the final event)."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- streaming -------------------------------------------------------------------------
+
+    async def stream_post(self, path: str, body: dict[str, Any], framing: Framing) -> AsyncIterator[str]:
+        """POST `body` and yield the text of each frame; closing this generator closes the HTTP
+        response at once. A stream that ends without its final event is a `ModelBadResponse`."""
+        log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
+        received = finished = False
+        headers = {"Accept": "text/event-stream" if framing == "sse" else "application/x-ndjson"}
+        try:
+            async with self._client.stream("POST", path, json=body, headers=headers) as response:
+                received = True
+                await self._check_status(response)
+                async for frame in self._frames(response, framing):
+                    if finished:
+                        continue  # read to the end so the connection can be reused
+                    self._raise_stream_error(frame.data)
+                    text, finished = self._decode(frame)
+                    if text:
+                        yield text
+        except (httpx.HTTPError, SSEError) as exc:
+            raise self._transport_error(exc, received) from exc
+        if not finished:
+            raise ModelBadResponse(f"{self._where}: the stream ended before its final event")
+
+    async def get_json(self, path: str) -> Any:
+        """GET `path` and return its JSON, with the same error mapping (for `ping`)."""
+        received = False
+        try:
+            async with self._client.stream("GET", path) as response:
+                received = True
+                await self._check_status(response)
+                content = await response.aread()
+        except (httpx.HTTPError, SSEError) as exc:
+            raise self._transport_error(exc, received) from exc
+        return self._loads(content.decode("utf-8", "replace"))
+
+    async def _frames(self, response: httpx.Response, framing: Framing) -> AsyncIterator[Frame]:
+        if framing == "ndjson":
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield Frame("", self._loads(line))
+            return
+        async for event in EventSource(response).aiter_sse():
+            if not event.data:
+                continue
+            data = DONE if event.data.strip() == DONE else self._loads(event.data)
+            yield Frame(event.event, data)
+
+    def _decode(self, frame: Frame) -> tuple[str, bool]:
+        try:
+            text, final = self.decode(frame)
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ModelBadResponse(
+                f"{self._where}: unexpected stream data {self._snippet(json.dumps(frame.data))}"
+            ) from exc
+        if not isinstance(text, str):
+            raise ModelBadResponse(f"{self._where}: stream text is not a string")
+        return text, final
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _snippet(self, text: str, limit: int = 200) -> str:
+        """Server text fit for an error message: truncated, and never containing the key."""
+        text = " ".join(text.split())
+        if self._key:
+            text = text.replace(self._key, "***")
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _loads(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ModelBadResponse(
+                f"{self._where}: the answer is not JSON: {self._snippet(text, 80)!r}"
+            ) from None
+
+    async def _check_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        if status < 400:
+            raise ModelBadResponse(
+                f"{self._where}: HTTP {status} redirect to {response.headers.get('location')!r};"
+                " set url to the final address"
+            )
+        content = await response.aread()
+        detail = _error_detail(content.decode("utf-8", "replace"))
+        raise self._status_error(status, detail, response.headers.get("retry-after"))
+
+    def _status_error(self, status: int, detail: str, retry_after: str | None = None) -> ModelError:
+        message = f"{self._where}: HTTP {status}: {self._snippet(detail)}"
+        if status == 429:
+            seconds = retry_after_seconds(retry_after)
+            hint = f" (retry after {seconds:g} s)" if seconds is not None else ""
+            return ModelRateLimited(message + hint, retry_after=seconds)
+        if status in (401, 403) and self.settings.api_key_env:
+            message += f" (check the key in ${self.settings.api_key_env})"
+        elif status in (401, 403):
+            message += " (no api_key_env is set for this model)"
+        return ModelServerError(message, status)
+
+    def _raise_stream_error(self, data: Any) -> None:
+        """Raise the typed error for an error event inside a 200 stream (all wire formats)."""
+        if not isinstance(data, dict) or "error" not in data or not data["error"]:
+            return
+        error = data["error"]
+        status = 500
+        if isinstance(error, dict):
+            code, kind = error.get("code"), str(error.get("type") or "")
+            if isinstance(code, int) and 400 <= code < 600:
+                status = code
+            else:
+                status = _ERROR_TYPES.get(kind) or _ERROR_TYPES.get(str(code), 500)
+        raise self._status_error(status, _error_detail(json.dumps(data)))
+
+    def _transport_error(self, exc: Exception, received: bool) -> ModelError:
+        kind = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            return ModelTimeout(
+                f"{self._where}: no answer within {self.settings.timeout_ms} ms ({kind})"
+            )
+        detail = self._snippet(str(exc)) or kind
+        if isinstance(exc, httpx.ConnectError):
+            hint = " (set ca_bundle?)" if "CERTIFICATE_VERIFY_FAILED" in detail else ""
+            return ModelUnreachable(f"{self._where}: cannot connect: {detail}{hint}")
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return ModelUnreachable(f"{self._where}: unsupported url: {detail}")
+        if isinstance(exc, httpx.TransportError) and not received:
+            return ModelUnreachable(f"{self._where}: connection dropped before an answer: {detail}")
+        if isinstance(exc, httpx.TransportError):
+            return ModelBadResponse(f"{self._where}: stream cut mid-way: {detail}")
+        return ModelBadResponse(f"{self._where}: unreadable answer: {detail}")
+
+
+def _error_detail(text: str) -> str:
+    """The human message inside an error body of any of the wire formats, else the raw text."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, Mapping):
+        error = data.get("error")
+        if isinstance(error, Mapping):
+            data = error
+        elif isinstance(error, str):
+            return error
+        for key in ("message", "detail"):
+            if isinstance(data.get(key), str):
+                return str(data[key])
+    return text
