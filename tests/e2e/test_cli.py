@@ -1,0 +1,65 @@
+"""The `doctor` and `complete` commands against the fake model, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakemodel import FakeModelServer
+
+
+def _run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "spark_lsp", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_doctor_shows_values_with_sources_and_pings(tmp_path: Path, fake_model: FakeModelServer) -> None:
+    home = tmp_path / "home"
+    (home / "spark-lsp").mkdir(parents=True)
+    (home / "spark-lsp" / "spark.toml").write_text("[completion]\ndebounce_ms = 7\n")
+    (tmp_path / "spark.toml").write_text(
+        f'[fast]\nprovider = "ollama"\nurl = "{fake_model.url}"\nmodel = "qwen2.5-coder"\n'
+    )
+    done = _run(["doctor", "--root", str(tmp_path)], tmp_path, home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fast.model = 'qwen2.5-coder'  (workspace spark.toml)" in done.stdout
+    assert "completion.debounce_ms = 7  (user spark.toml)" in done.stdout
+    assert "fast.max_tokens = 128  (default)" in done.stdout
+    assert "fast: ok (ollama)" in done.stdout
+    assert "strong: not configured" in done.stdout
+    assert any(r.path == "/api/tags" for r in fake_model.requests)
+
+
+def test_doctor_reports_a_dead_tier(tmp_path: Path) -> None:
+    (tmp_path / "spark.toml").write_text(
+        '[fast]\nprovider = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+    )
+    done = _run(["doctor", "--root", str(tmp_path)], tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "fast: FAILED" in done.stdout
+
+
+def test_complete_prints_the_model_answer(tmp_path: Path, fake_model: FakeModelServer) -> None:
+    fake_model.reply = "return a + b"
+    (tmp_path / "spark.toml").write_text(
+        f'[fast]\nprovider = "ollama"\nurl = "{fake_model.url}"\nmodel = "m"\n'
+    )
+    (tmp_path / "add.py").write_text("def add(a, b):\n    \n")
+    done = _run(["complete", "add.py:2:5"], tmp_path, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "return a + b"
+    body = fake_model.requests[-1].body
+    assert body["prompt"].endswith("def add(a, b):\n    ")
+
+
+def test_complete_explains_an_unreachable_model(tmp_path: Path) -> None:
+    (tmp_path / "spark.toml").write_text(
+        '[fast]\nprovider = "ollama"\nurl = "http://127.0.0.1:9"\nmodel = "m"\n'
+    )
+    (tmp_path / "a.py").write_text("x = \n")
+    done = _run(["complete", "a.py:1:5"], tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "spark-lsp:" in done.stderr and "Traceback" not in done.stderr
