@@ -14,7 +14,9 @@ def _parse_location(text: str) -> tuple[Path, int, int]:
         path, line, col = text.rsplit(":", 2)
         return Path(path), int(line), int(col)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected PATH:LINE:COL (1-based), got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected PATH:LINE:COL (1-based), got {text!r}"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Logging: stderr always (stdout is the protocol), plus window/logMessage once the client is ready."""
+"""Logging: stderr always (stdout is the protocol), plus window/logMessage once the client is
+ready."""
 
 from __future__ import annotations
 

@@ -103,7 +103,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def _record_origins(raw: Mapping[str, Any], source: str, origins: dict[str, str], prefix: str = "") -> None:
+def _record_origins(
+    raw: Mapping[str, Any], source: str, origins: dict[str, str], prefix: str = ""
+) -> None:
     for key, value in raw.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
@@ -123,7 +125,7 @@ def _camel_to_snake(name: str) -> str:
 
 
 def _normalise_keys(raw: Any) -> Any:
-    """Accept camelCase keys from editors (VS Code settings are camelCase): maxTokens → max_tokens."""
+    """Accept camelCase keys from editors (VS Code's style): maxTokens → max_tokens."""
     if isinstance(raw, Mapping):
         return {_camel_to_snake(str(k)): _normalise_keys(v) for k, v in raw.items()}
     return raw
@@ -182,9 +184,8 @@ def _convert(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
+    elif hint is str and isinstance(value, str):
+        return value
     problems.append(f"{path}: expected {_type_name(hint)}, got {_describe(value)}")
     return _MISSING
 
@@ -259,7 +260,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"{path}: cannot read settings ({exc})"
 
 
-def file_sources(workspace_root: Path | None) -> tuple[list[tuple[str, dict[str, Any] | None]], list[str]]:
+def file_sources(
+    workspace_root: Path | None,
+) -> tuple[list[tuple[str, dict[str, Any] | None]], list[str]]:
     """The spark.toml sources, lowest first, and any problems reading them."""
     sources: list[tuple[str, dict[str, Any] | None]] = []
     problems: list[str] = []

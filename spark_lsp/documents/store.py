@@ -84,8 +84,9 @@ class DocumentStore:
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         path = uri_to_path(uri)
         buffer = TextBuffer(text)
-        document = Document(uri=uri, language_id=language_id, version=version, buffer=buffer,
-                            path=path)
+        document = Document(
+            uri=uri, language_id=language_id, version=version, buffer=buffer, path=path
+        )
         self._attach_syntax(document, text)
         self._documents[uri] = document
         return document

@@ -79,7 +79,7 @@ class TextBuffer:
     def __init__(self, text: str) -> None:
         self.lines: list[str] = split_lines(text)
         self._byte_lens: list[int] = [len(line.encode("utf-8")) for line in self.lines]
-        self._lone_cr_lines = sum(1 for line in self.lines if line.endswith("\r") )
+        self._lone_cr_lines = sum(1 for line in self.lines if line.endswith("\r"))
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -35,11 +35,12 @@ class Router:
         self._closing: list[Backend] = []
 
     def update(self, settings: Settings) -> None:
-        for tier in ("fast", "strong"):
-            old = self._model_settings(self._settings, tier)  # type: ignore[arg-type]
-            new = self._model_settings(settings, tier)  # type: ignore[arg-type]
+        tiers: tuple[Tier, ...] = ("fast", "strong")
+        for tier in tiers:
+            old = self._model_settings(self._settings, tier)
+            new = self._model_settings(settings, tier)
             if old != new and tier in self._backends:
-                self._closing.append(self._backends.pop(tier))  # type: ignore[arg-type]
+                self._closing.append(self._backends.pop(tier))
         self._settings = settings
 
     @staticmethod
@@ -61,10 +62,15 @@ class Router:
 
     def route(self, tier: Tier) -> Route:
         if tier == "strong" and self._settings.strong is not None:
-            return Route("strong", self._backend("strong", self._settings.strong),
-                         self._settings.strong)
-        return Route("fast", self._backend("fast", self._settings.fast), self._settings.fast,
-                     fell_back=tier == "strong")
+            return Route(
+                "strong", self._backend("strong", self._settings.strong), self._settings.strong
+            )
+        return Route(
+            "fast",
+            self._backend("fast", self._settings.fast),
+            self._settings.fast,
+            fell_back=tier == "strong",
+        )
 
     async def aclose(self) -> None:
         pending = self._closing + list(self._backends.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from spark_lsp.context.types import PromptContext
 from spark_lsp.models.base import ModelRequest, PromptStyle
 from spark_lsp.prompts.chat import completion_messages
@@ -20,24 +22,33 @@ def completion_request(
     max_tokens: int | None = None,
 ) -> ModelRequest:
     """The request for an inline completion at the context's cursor."""
-    limit = max_tokens if max_tokens is not None else model.max_tokens
-    common = {"max_tokens": limit, "temperature": model.temperature}
+    base = ModelRequest(
+        max_tokens=max_tokens if max_tokens is not None else model.max_tokens,
+        temperature=model.temperature,
+        stop=stop,
+    )
     if style == "chat":
         system, messages = completion_messages(ctx)
-        return ModelRequest(system=system, messages=messages, stop=stop, **common)  # type: ignore[arg-type]
-    template = resolve_template(model.fim_template, model.model or model.model_path or "smollm",
-                                _DEFAULT_TEMPLATE.get(model.provider))
+        return dataclasses.replace(base, system=system, messages=messages)
+    template = resolve_template(
+        model.fim_template,
+        model.model or model.model_path or "smollm",
+        _DEFAULT_TEMPLATE.get(model.provider),
+    )
     if style == "fim_template" and template is not None:
-        return ModelRequest(
+        return dataclasses.replace(
+            base,
             prompt=template.render(ctx),
             prefix=ctx.prefix,
             suffix=ctx.suffix if template.uses_suffix else "",
             stop=tuple(dict.fromkeys(stop + template.stop)),
-            **common,  # type: ignore[arg-type]
         )
     if model.provider == "llamacpp":
         # llama.cpp takes the snippets through `input_extra` itself.
-        return ModelRequest(prefix=f"{ctx.comment} Path: {ctx.path}\n{ctx.prefix}",
-                            suffix=ctx.suffix, snippets=ctx.snippets, stop=stop, **common)  # type: ignore[arg-type]
-    return ModelRequest(prefix=comment_header(ctx) + ctx.prefix, suffix=ctx.suffix,
-                        stop=stop, **common)  # type: ignore[arg-type]
+        return dataclasses.replace(
+            base,
+            prefix=f"{ctx.comment} Path: {ctx.path}\n{ctx.prefix}",
+            suffix=ctx.suffix,
+            snippets=ctx.snippets,
+        )
+    return dataclasses.replace(base, prefix=comment_header(ctx) + ctx.prefix, suffix=ctx.suffix)

@@ -55,8 +55,16 @@ TEMPLATES: dict[str, FimTemplate] = {
     "qwen": FimTemplate(
         "qwen",
         lambda c, h: f"{h}<|fim_prefix|>{c.prefix}<|fim_suffix|>{c.suffix}<|fim_middle|>",
-        ("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-         "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>"),
+        (
+            "<|endoftext|>",
+            "<|fim_prefix|>",
+            "<|fim_suffix|>",
+            "<|fim_middle|>",
+            "<|file_sep|>",
+            "<|repo_name|>",
+            "<|im_start|>",
+            "<|im_end|>",
+        ),
     ),
     "deepseek": FimTemplate(
         "deepseek",
@@ -81,8 +89,14 @@ TEMPLATES: dict[str, FimTemplate] = {
     "codegemma": FimTemplate(
         "codegemma",
         lambda c, h: f"{h}<|fim_prefix|>{c.prefix}<|fim_suffix|>{c.suffix}<|fim_middle|>",
-        ("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-         "<end_of_turn>", "<eos>"),
+        (
+            "<|file_separator|>",
+            "<|fim_prefix|>",
+            "<|fim_suffix|>",
+            "<|fim_middle|>",
+            "<end_of_turn>",
+            "<eos>",
+        ),
     ),
     # Models without FIM training (the embedded SmolLM2): continue the prefix, no suffix.
     "prefix": FimTemplate(

@@ -126,9 +126,23 @@ _EXTENSIONS = {
 
 # Comment prefixes for languages we do not parse but can still label context for.
 _PLAIN_COMMENTS = {
-    "ruby": "#", "shellscript": "#", "sh": "#", "bash": "#", "yaml": "#", "toml": "#",
-    "perl": "#", "r": "#", "lua": "--", "sql": "--", "haskell": "--",
-    "kotlin": "//", "swift": "//", "csharp": "//", "scala": "//", "php": "//", "dart": "//",
+    "ruby": "#",
+    "shellscript": "#",
+    "sh": "#",
+    "bash": "#",
+    "yaml": "#",
+    "toml": "#",
+    "perl": "#",
+    "r": "#",
+    "lua": "--",
+    "sql": "--",
+    "haskell": "--",
+    "kotlin": "//",
+    "swift": "//",
+    "csharp": "//",
+    "scala": "//",
+    "php": "//",
+    "dart": "//",
     "zig": "//",
 }
 

@@ -67,8 +67,9 @@ async def lsp_session(
 def open_document(client: LanguageClient, uri: str, text: str, language_id: str = "python") -> None:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=1,
-                                                 text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language_id, version=1, text=text
+            )
         )
     )
 
@@ -80,6 +81,8 @@ async def inline_completion(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=character),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
         )
     )

@@ -12,11 +12,19 @@ from tests.fakemodel import FakeModelServer
 
 def _run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "spark_lsp", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "spark_lsp", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def test_doctor_shows_values_with_sources_and_pings(tmp_path: Path, fake_model: FakeModelServer) -> None:
+def test_doctor_shows_values_with_sources_and_pings(
+    tmp_path: Path, fake_model: FakeModelServer
+) -> None:
     home = tmp_path / "home"
     (home / "spark-lsp").mkdir(parents=True)
     (home / "spark-lsp" / "spark.toml").write_text("[completion]\ndebounce_ms = 7\n")

@@ -32,7 +32,11 @@ def test_cli_complete_with_no_settings(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "spark_lsp", "complete", "examples/demo.py:3:5"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
@@ -41,7 +45,10 @@ def test_cli_complete_with_no_settings(tmp_path: Path) -> None:
 def test_cli_complete_reports_bad_location(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "spark_lsp", "complete", "examples/demo.py:99:1"],
-        cwd=ROOT, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
-        capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1 and "past the end" in done.stderr

@@ -36,8 +36,12 @@ async def test_provider_round_trip(provider: str, fake_model: FakeModelServer) -
     path, url_suffix, (header, header_value) = PROVIDERS[provider]
     fake_model.reply = "return math.pi * r ** 2"
     settings = {
-        "fast": {"provider": provider, "url": fake_model.url + url_suffix, "model": "test-model",
-                 "api_key_env": "SPARK_TEST_API_KEY"},
+        "fast": {
+            "provider": provider,
+            "url": fake_model.url + url_suffix,
+            "model": "test-model",
+            "api_key_env": "SPARK_TEST_API_KEY",
+        },
         "completion": {"debounce_ms": 0},
     }
     async with lsp_session(settings, env={"SPARK_TEST_API_KEY": KEY}) as client:
@@ -71,7 +75,9 @@ async def test_provider_round_trip(provider: str, fake_model: FakeModelServer) -
     assert KEY not in text
 
 
-async def test_bad_setting_is_reported_and_server_keeps_serving(fake_model: FakeModelServer) -> None:
+async def test_bad_setting_is_reported_and_server_keeps_serving(
+    fake_model: FakeModelServer,
+) -> None:
     fake_model.reply = "return 1"
     settings = {
         "fast": {"provider": "ollama", "url": fake_model.url, "model": "m", "max_tokens": "many"},
@@ -91,15 +97,19 @@ async def test_bad_setting_is_reported_and_server_keeps_serving(fake_model: Fake
 async def test_workspace_configuration_wins_over_initialization_options() -> None:
     with FakeModelServer() as init_fake, FakeModelServer() as config_fake:
         init_fake.reply, config_fake.reply = "return 'init'", "return 'config'"
-        init = {"fast": {"provider": "ollama", "url": init_fake.url, "model": "m"},
-                "completion": {"debounce_ms": 0}}
+        init = {
+            "fast": {"provider": "ollama", "url": init_fake.url, "model": "m"},
+            "completion": {"debounce_ms": 0},
+        }
         config = {"fast": {"provider": "ollama", "url": config_fake.url, "model": "m"}}
         async with lsp_session(init, configuration=config) as client:
             open_document(client, URI, SOURCE)
             for _ in range(50):  # workspace/configuration is pulled after `initialized`
                 result = await inline_completion(client, URI, 3, 4)
-                if isinstance(result, types.InlineCompletionList) and \
-                        result.items[0].insert_text == "return 'config'":
+                if (
+                    isinstance(result, types.InlineCompletionList)
+                    and result.items[0].insert_text == "return 'config'"
+                ):
                     break
                 await asyncio.sleep(0.05)
             else:

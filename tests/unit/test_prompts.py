@@ -85,7 +85,9 @@ def test_request_shapes_per_style() -> None:
     llama = completion_request(CTX, "fim_fields", ModelSettings(provider="llamacpp"))
     assert llama.snippets == CTX.snippets and "def helper" not in llama.prefix
     templ = completion_request(
-        CTX, "fim_template", ModelSettings(provider="openai-completions", model="qwen2.5-coder"),
+        CTX,
+        "fim_template",
+        ModelSettings(provider="openai-completions", model="qwen2.5-coder"),
         stop=("\n",),
     )
     assert templ.prompt.endswith("<|fim_middle|>") and templ.stop[0] == "\n"

@@ -13,7 +13,12 @@ from spark_lsp import settings as s
     ("sources", "key", "expected", "origin"),
     [
         ([], "fast.max_tokens", 128, "default"),
-        ([("user spark.toml", {"fast": {"max_tokens": 64}})], "fast.max_tokens", 64, "user spark.toml"),
+        (
+            [("user spark.toml", {"fast": {"max_tokens": 64}})],
+            "fast.max_tokens",
+            64,
+            "user spark.toml",
+        ),
         (
             [
                 ("user spark.toml", {"fast": {"max_tokens": 64, "model": "a"}}),
