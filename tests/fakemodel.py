@@ -6,6 +6,7 @@ tests and from a server subprocess. Every test and benchmark of the repo talks t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -155,9 +156,11 @@ def _anthropic_error(status: int, message: str) -> dict[str, Any]:
 
 
 def _anthropic_start(model: str) -> list[bytes]:
-    message = {"id": "msg_fake", "type": "message", "role": "assistant", "content": [],
-               "model": model, "stop_reason": None, "stop_sequence": None,
-               "usage": {"input_tokens": 1, "output_tokens": 1}}
+    message: dict[str, Any] = {
+        "id": "msg_fake", "type": "message", "role": "assistant", "content": [], "model": model,
+        "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
     block = {"type": "text", "text": ""}
     return [
         _sse({"type": "message_start", "message": message}, "message_start"),
@@ -211,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -245,7 +248,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(fake, path, wire, body)
 
-    def _answer(self, fake: FakeModelServer, path: str, wire: Wire | None, body: dict[str, Any]) -> None:
+    def _answer(
+        self, fake: FakeModelServer, path: str, wire: Wire | None, body: dict[str, Any]
+    ) -> None:
         fault = fake.fault
         if fault == "hang":
             self._hang()
@@ -370,14 +375,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once
 
     def __init__(self, fake: FakeModelServer) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -410,10 +414,8 @@ class _Server(ThreadingHTTPServer):
         with self._conn_lock:
             connections = list(self._connections.items())
         for _, sock in connections:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         deadline = time.monotonic() + timeout
         for thread, _ in connections:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -457,7 +459,7 @@ class FakeModelServer:
     def start(self) -> FakeModelServer:
         self._stopping.clear()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,),
                                         name="fake-model-server", daemon=True)
         self._thread.start()
         return self

@@ -4,6 +4,7 @@ SSE/NDJSON reading, and the mapping of transport failures and HTTP statuses to t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -35,6 +36,7 @@ from spark_lsp.settings import ModelSettings, api_key
 log = logging.getLogger(__name__)
 
 Framing = Literal["sse", "ndjson"]
+USER_AGENT = f"spark-lsp/{__version__}"
 DONE = "[DONE]"
 """The data of OpenAI-style end-of-stream events, passed to `decode` as this plain string."""
 
@@ -76,10 +78,17 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    """TLS verification is always on: the system/certifi roots, or the given CA file/folder."""
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """TLS verification is always on: httpx's default roots, or the given CA file/folder."""
+    return _ssl_context(ca_bundle, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_bundle: str | None, *_env: str | None) -> ssl.SSLContext:
+    """Built once per CA choice (it costs ~25 ms) and shared by all clients; the SSL_CERT_*
+    variables that httpx honours are part of the cache key."""
     if not ca_bundle:
-        return True
+        return httpx.create_ssl_context(verify=True)
     try:
         if os.path.isdir(ca_bundle):
             return ssl.create_default_context(capath=ca_bundle)
@@ -129,8 +138,8 @@ class HttpBackend:
     implements `decode` (one frame → text and whether it was the final event).
     """
 
-    provider: ClassVar[str]
-    prompt_style: ClassVar[PromptStyle]
+    provider: str
+    prompt_style: PromptStyle
     example_url: ClassVar[str] = "http://127.0.0.1:8000/v1"
 
     def __init__(self, settings: ModelSettings) -> None:
@@ -144,7 +153,7 @@ class HttpBackend:
         seconds = settings.timeout_ms / 1000 if settings.timeout_ms > 0 else None
         self._client = httpx.AsyncClient(
             base_url=settings.url,
-            headers={"User-Agent": f"spark-lsp/{__version__}", **self.provider_headers(self._key)},
+            headers={"User-Agent": USER_AGENT, **self.provider_headers(self._key)},
             timeout=httpx.Timeout(seconds),
             verify=ssl_context(settings.ca_bundle),
         )
@@ -153,8 +162,15 @@ class HttpBackend:
         """Headers sent on every request (the key among them): Bearer unless overridden."""
         return bearer(key)
 
+    def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        """The provider's request on the wire (see `stream_post`)."""
+        raise NotImplementedError
+
     def decode(self, frame: Frame) -> tuple[str, bool]:
         """One frame of the stream → (text to yield, is this the final event)."""
+        raise NotImplementedError
+
+    async def ping(self) -> str:
         raise NotImplementedError
 
     async def aclose(self) -> None:
@@ -162,7 +178,9 @@ class HttpBackend:
 
     # -- streaming -------------------------------------------------------------------------
 
-    async def stream_post(self, path: str, body: dict[str, Any], framing: Framing) -> AsyncIterator[str]:
+    async def stream_post(
+        self, path: str, body: dict[str, Any], framing: Framing
+    ) -> AsyncIterator[str]:
         """POST `body` and yield the text of each frame; closing this generator closes the HTTP
         response at once. A stream that ends without its final event is a `ModelBadResponse`."""
         log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
@@ -195,6 +213,17 @@ class HttpBackend:
         except (httpx.HTTPError, SSEError) as exc:
             raise self._transport_error(exc, received) from exc
         return self._loads(content.decode("utf-8", "replace"))
+
+    async def ping_models(self, path: str = "/models") -> str:
+        """A cheap real call for OpenAI-style APIs: list the models, say if ours is among them."""
+        data = await self.get_json(path)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ModelBadResponse(f"{self._where}: unexpected answer to GET {path}")
+        names = {str(item.get("id")) for item in items if isinstance(item, dict)}
+        model = self.settings.model
+        listed = "" if not model else f", {model!r} " + ("listed" if model in names else "unlisted")
+        return f"{self._where}: {len(items)} models{listed}"
 
     async def _frames(self, response: httpx.Response, framing: Framing) -> AsyncIterator[Frame]:
         if framing == "ndjson":

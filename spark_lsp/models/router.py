@@ -7,10 +7,12 @@ asks for it; with no strong tier configured, the fast tier serves them and says 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from spark_lsp.models.base import Backend
+from spark_lsp.models.guarded import GuardedBackend
 from spark_lsp.settings import ModelSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,30 @@ class Route:
     fell_back: bool = False  # asked for strong, got fast
 
 
+# Which tier each code action asks for (keyed by the last part of its LSP kind). Routine code goes to
+# the fast tier; "ask stronger model" is the user asking for the strong one. A kind not listed here
+# goes by its complexity score.
+ACTION_TIERS: dict[str, Tier] = {
+    "generateFunction": "fast",
+    "fillTemplate": "fast",
+    "askStronger": "strong",
+}
+
+
+def tier_for_action(kind: str, score: float, threshold: float) -> Tier:
+    """The tier an action asks for: by its kind, else strong when its code scores at or above
+    the threshold."""
+    tier = ACTION_TIERS.get(kind.rsplit(".", 1)[-1])
+    if tier is not None:
+        return tier
+    return "strong" if score >= threshold else "fast"
+
+
+def offers_stronger(score: float, threshold: float) -> bool:
+    """Whether code of this score is hard enough to offer "ask stronger model"."""
+    return score >= threshold
+
+
 class Router:
     """Owns one backend per tier; settings changes replace (and close) the affected backends."""
 
@@ -33,6 +59,8 @@ class Router:
         self._settings = settings
         self._backends: dict[Tier, Backend] = {}
         self._closing: list[Backend] = []
+        # Set by the server once the client is ready: shows a message (window/showMessage).
+        self.show_message: Callable[[str], None] | None = None
 
     def update(self, settings: Settings) -> None:
         tiers: tuple[Tier, ...] = ("fast", "strong")
@@ -42,6 +70,9 @@ class Router:
             if old != new and tier in self._backends:
                 self._closing.append(self._backends.pop(tier))
         self._settings = settings
+        for backend in self._backends.values():
+            if isinstance(backend, GuardedBackend):
+                backend.mask_secrets = settings.context.mask_secrets
 
     @staticmethod
     def _model_settings(settings: Settings, tier: Tier) -> ModelSettings | None:
@@ -56,9 +87,17 @@ class Router:
         if backend is None:
             from spark_lsp.models.factory import create_backend
 
-            backend = create_backend(model)
+            # Every backend is guarded: secrets masked, breaker, deadline, one message per fault.
+            backend = GuardedBackend(
+                create_backend(model), model, name=f"{tier} model ({model.provider})",
+                show=self._show, mask_secrets=self._settings.context.mask_secrets,
+            )
             self._backends[tier] = backend
         return backend
+
+    def _show(self, text: str) -> None:
+        if self.show_message is not None:
+            self.show_message(text)
 
     def route(self, tier: Tier) -> Route:
         if tier == "strong" and self._settings.strong is not None:
@@ -71,6 +110,12 @@ class Router:
             self._settings.fast,
             fell_back=tier == "strong",
         )
+
+    def route_for_action(self, kind: str, score: float = 0.0,
+                         threshold: float = float("inf")) -> Route:
+        """The route for a code action (see `tier_for_action`); without a strong tier configured
+        the fast tier serves it and `fell_back` says so."""
+        return self.route(tier_for_action(kind, score, threshold))
 
     async def aclose(self) -> None:
         pending = self._closing + list(self._backends.values())

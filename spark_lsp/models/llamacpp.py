@@ -1,0 +1,43 @@
+"""The `llamacpp` backend: llama.cpp `llama-server`'s /infill, with snippets as `input_extra`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from spark_lsp.models.base import ModelRequest
+from spark_lsp.models.http import Frame, HttpBackend
+
+
+class LlamaCppBackend(HttpBackend):
+    """POST {url}/infill with `stream: true`; SSE events `{"content": ..., "stop": bool}`."""
+
+    provider = "llamacpp"
+    prompt_style = "fim_fields"
+    example_url = "http://127.0.0.1:8080"
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "input_prefix": request.prefix,
+            "input_suffix": request.suffix,
+            "input_extra": [{"filename": s.path, "text": s.text} for s in request.snippets],
+            "n_predict": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if request.stop:
+            body["stop"] = list(request.stop)
+        if self.settings.model:
+            body["model"] = self.settings.model
+        return body
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        return self.stream_post("/infill", self.body(request), "sse")
+
+    def decode(self, frame: Frame) -> tuple[str, bool]:
+        return frame.data.get("content") or "", bool(frame.data.get("stop"))
+
+    async def ping(self) -> str:
+        data = await self.get_json("/health")
+        status = data.get("status") if isinstance(data, dict) else None
+        return f"{self._where}: {status or 'answering'}"

