@@ -101,7 +101,7 @@ async function startClient(output: vscode.LogOutputChannel): Promise<void> {
     const command = serverCommand(sparkSection());
     void vscode.window.showErrorMessage(
       `spark-lsp could not be started with "${command}": ${String(error)}. ` +
-        'Install it (pip install spark-lsp) or set "spark.server.path".',
+        'Install it on PATH (pip install \'.[local]\' in a spark-lsp checkout) or set "spark.server.path".',
     );
   }
 }

@@ -309,7 +309,7 @@ test('completion offers the same suggestion as an item', { skip }, async () => {
 
 test('each palette command names a code action kind the server answers', { skip }, async () => {
   const uri = open('stub.py', 'def add(a, b):\n    pass\n');
-  const range = { start: { line: 1, character: 4 }, end: { line: 1, character: 8 } };
+  const range = { start: { line: 1, character: 4 }, end: { line: 1, character: 4 } }; // cursor on `pass`
   const offered: string[] = [];
   for (const { kind } of SPARK_ACTIONS) {
     // editor.action.codeAction with { kind, apply: 'first' } sends `only: [kind]`.
