@@ -367,6 +367,7 @@ async def test_actions_per_language(case: Case, tiers: tuple[FakeModelServer, Fa
         resolved = await resolve(client, one(at_stub, GENERATE, "body"))
         after = apply_edit(case.text, resolved["edit"], uri, 1)
         assert _section(after, case.stub_at, case.stub_result) == case.stub_result
+        assert resolved["edit"].get("changeAnnotations") is None
         assert len(fast.requests) == 1 and strong.requests == []
         assert fast.requests[0].path == "/v1/chat/completions"
         assert fast.requests[0].body["model"] == "fast-model"
@@ -385,6 +386,9 @@ async def test_actions_per_language(case: Case, tiers: tuple[FakeModelServer, Fa
         strong.reply = case.strong_reply
         resolved = await resolve(client, one(at_complex, STRONGER, "improve"))
         after = apply_edit(case.text, resolved["edit"], uri, 1)
+        # Never applied silently: VS Code asks the user to confirm (refactor preview).
+        (annotation,) = resolved["edit"]["changeAnnotations"].values()
+        assert annotation["needsConfirmation"] is True
         first_line = case.strong_result.split("\n", 1)[0]
         assert _section(after, first_line, case.strong_result) == case.strong_result
         assert len(fast.requests) == 2 and len(strong.requests) == 1

@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
+from tests.e2e.lsp import lsp_session
 from tests.e2e.test_actions import PY_SCHEDULE, PYTHON
 from tests.e2e.test_actions_support import (
     FILL,
@@ -192,6 +193,7 @@ async def test_without_strong_tier_the_fast_tier_answers_and_the_title_says_so(
         assert action["title"].endswith("(fast tier: no strong model configured)")
         fast.reply = "```python\n# Assigns each job to the least loaded worker.\n```"
         resolved = await resolve(client, action)
+        assert resolved["edit"].get("changeAnnotations") is None  # Neovim would not ask
         after = apply_edit(TEXT, resolved["edit"], uri, 1)
         assert "# Assigns each job to the least loaded worker.\n" \
                "def schedule(" in after
@@ -224,3 +226,21 @@ async def test_answer_cut_mid_stream_is_refused(tiers: tuple[FakeModelServer, Fa
         assert resolved.get("edit") is None
         assert len(strong.requests) == 1
         assert any("not applied" in m and "cut off" in m for m in _messages(client))
+
+
+async def test_fill_in_the_middle_fast_tier_generates_the_body(
+        tiers: tuple[FakeModelServer, FakeModelServer], tmp_path: Path) -> None:
+    fast, _ = tiers
+    settings = {"fast": {"provider": "ollama", "url": fast.url, "model": "qwen2.5-coder:1.5b"}}
+    fast.reply = "return math.pi * radius ** 2\n\n\ndef unrelated():\n    pass"
+    async with lsp_session(settings, tmp_path) as client:
+        uri = open_file(client, tmp_path, "plan.py", TEXT, "python")
+        resolved = await resolve(client, one(await list_actions(client, uri, STUB), GENERATE))
+        after = apply_edit(TEXT, resolved["edit"], uri, 1)
+        assert PYTHON.stub_result + "\n\ndef normalise" in after
+        (request,) = fast.requests
+        assert request.path == "/api/generate"
+        assert request.body["prompt"].endswith(
+            'float:\n    """Area of a circle of the given radius."""\n    ')
+        assert request.body["suffix"].startswith("\n\n\ndef normalise(")
+        assert request.body["options"]["num_predict"] == 1024  # actions.max_tokens

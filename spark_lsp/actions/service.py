@@ -1,0 +1,320 @@
+"""The code actions end to end: list what applies at a range (from the tree only, no model), and
+run one: re-detect on the same version, route, ask the model, clean, validate, re-check version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from spark_lsp.actions import fill, generate, stronger
+from spark_lsp.actions.clean import unclosed_fence
+from spark_lsp.actions.complexity import measure, threshold
+from spark_lsp.actions.detect import generate_targets
+from spark_lsp.actions.edits import apply, lsp_range
+from spark_lsp.actions.generate import AnswerError
+from spark_lsp.actions.kinds import (
+    ASK_STRONGER,
+    FILL_TEMPLATE,
+    GENERATE_FUNCTION,
+    ActionData,
+    Pos,
+)
+from spark_lsp.actions.regions import definition_regions, fill_target, selection_region
+from spark_lsp.actions.syntax import Loc, Source
+from spark_lsp.actions.targets import FillTarget, GenerateTarget, Region, StrongerTarget
+from spark_lsp.actions.validate import check
+from spark_lsp.documents.store import DocumentSnapshot
+from spark_lsp.documents.text import utf16_to_index
+from spark_lsp.models.base import ModelError, ModelRequest
+from spark_lsp.models.router import Route, Router, offers_stronger
+from spark_lsp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Target = GenerateTarget | FillTarget | StrongerTarget
+_REPORT_EVERY_S = 0.25
+_DEADLINE_FRACTION = 0.97  # an answer that took this much of timeout_ms was likely cut by it
+_TASK_TITLES = {"improve": "improve", "fix": "fix", "explain": "explain as a comment"}
+FALLBACK_NOTE = " (fast tier: no strong model configured)"
+
+
+class ProgressSink(Protocol):
+    """Work-done progress as the service reports it; `on_cancel` runs if the user cancels."""
+
+    async def begin(self, title: str, message: str, on_cancel: Callable[[], None]) -> None: ...
+
+    def report(self, message: str) -> None: ...
+
+    def end(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An action to list: its title and the data it runs with later."""
+
+    title: str
+    data: ActionData
+
+
+@dataclass(frozen=True)
+class LspEdit:
+    """One versioned text edit in LSP positions."""
+
+    uri: str
+    version: int
+    start: Pos
+    end: Pos
+    new_text: str
+    confirm: bool = False  # ask the user before applying (where the client can)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running an action gave: an edit, or a message saying why there is none."""
+
+    title: str
+    edit: LspEdit | None = None
+    message: str | None = None
+    cancelled: bool = False
+
+
+def to_loc(snapshot: DocumentSnapshot, pos: Pos) -> Loc:
+    """An LSP position as (row, python index), clamped into the document."""
+    row = min(max(pos[0], 0), len(snapshot.lines) - 1)
+    if pos[0] > row:
+        return row, len(snapshot.lines[row].rstrip("\r\n"))
+    return row, utf16_to_index(snapshot.lines[row], pos[1])
+
+
+def cut_off(raw: str, elapsed_s: float, timeout_ms: int) -> str | None:
+    """Why an answer looks cut off (a stream ended by the tier's deadline or a broken
+    connection keeps the text it had), else None. A cut answer is never applied."""
+    if timeout_ms > 0 and elapsed_s >= timeout_ms / 1000 * _DEADLINE_FRACTION:
+        return (f"the answer was cut off at the model's time limit (timeout_ms {timeout_ms}); "
+                "raise it for long answers")
+    if unclosed_fence(raw):
+        return "the answer was cut off (its code block never ends)"
+    return None
+
+
+def _stronger_region(tree: Any, src: Source, start: Loc, end: Loc) -> Region | None:
+    selected = selection_region(src, start, end)
+    if selected is not None:
+        return selected
+    regions = definition_regions(tree, src, start)
+    return regions[0] if regions else None
+
+
+def _title(data: ActionData, target: Target, fell_back: bool) -> str:
+    if isinstance(target, GenerateTarget):
+        new = " (new, from its call)" if target.task == "create" else ""
+        return f"Spark: Generate function `{target.name}`{new}"
+    if isinstance(target, FillTarget):
+        count = len(target.holes)
+        holes = f"{count} hole" + ("s" if count != 1 else "")
+        return f"Spark: Fill template ({holes} in {target.region.label})"
+    note = FALLBACK_NOTE if fell_back else ""
+    return f"Spark: Ask stronger model: {_TASK_TITLES[data.task]}{note}"
+
+
+class ActionService:
+    """Lists and runs code actions; tracks running ones so a `$/cancelRequest` can stop them."""
+
+    def __init__(self) -> None:
+        self._requests: dict[Any, asyncio.Task[Any]] = {}
+
+    # -- listing (no model) ------------------------------------------------------------------
+
+    def _targets(self, snapshot: DocumentSnapshot, start: Loc, end: Loc,
+                 settings: Settings) -> list[tuple[str, str, Target]]:
+        tree = snapshot.tree
+        src = Source(snapshot)
+        if tree is None or src.rules is None or snapshot.language is None:
+            return []
+        found: list[tuple[str, str, Target]] = [
+            (GENERATE_FUNCTION, t.task, t) for t in generate_targets(tree, src, start)
+        ]
+        filled = fill_target(tree, src, start, end)
+        if filled is not None:
+            found.append((FILL_TEMPLATE, "fill", filled))
+        region = _stronger_region(tree, src, start, end)
+        if region is not None:
+            score = measure(tree, src, region.first, region.last).score
+            if offers_stronger(score, threshold(settings.actions.stronger_threshold)):
+                for task in ("improve", "fix", "explain"):
+                    found.append((ASK_STRONGER, task, StrongerTarget(
+                        snapshot.language, region, task, score,
+                        src.indent_unit, src.rules.comment)))
+        return found
+
+    def offers(self, snapshot: DocumentSnapshot, start: Pos, end: Pos, settings: Settings,
+               has_strong: bool) -> list[Offer]:
+        """The actions that apply at a cursor or selection. Cheap: reads the tree only."""
+        if snapshot.is_binary:
+            return []
+        begin, finish = to_loc(snapshot, start), to_loc(snapshot, end)
+        try:
+            found = self._targets(snapshot, begin, finish, settings)
+        except Exception:  # editors ask on every cursor move: a bug here must not break them
+            log.exception("listing code actions failed for %s", snapshot.uri)
+            return []
+        offers = []
+        for kind, task, target in found:
+            data = ActionData(snapshot.uri, snapshot.version, start, end, kind, task)
+            offers.append(Offer(_title(data, target, not has_strong), data))
+        return offers
+
+    # -- running -----------------------------------------------------------------------------
+
+    def cancel_request(self, request_id: Any) -> bool:
+        """Cancel the action running for this request id (pygls does not cancel commands)."""
+        task = self._requests.pop(request_id, None)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    @contextmanager
+    def _tracked(self, request_id: Any) -> Iterator[None]:
+        task = asyncio.current_task()
+        if request_id is None or task is None:
+            yield
+            return
+        self._requests[request_id] = task
+        try:
+            yield
+        finally:
+            if self._requests.get(request_id) is task:
+                del self._requests[request_id]
+
+    async def run(
+        self,
+        data: ActionData,
+        snapshot: DocumentSnapshot | None,
+        current_version: Callable[[], int | None],
+        settings: Settings,
+        router: Router,
+        progress: ProgressSink | None = None,
+        request_id: Any = None,
+    ) -> Outcome:
+        """Run one action: the model answers, the answer becomes a checked, versioned edit."""
+        with self._tracked(request_id):
+            if snapshot is None:
+                return Outcome("Spark", message=f"{data.uri} is not open")
+            if snapshot.version != data.version:
+                return Outcome("Spark", message="The document changed since the action was "
+                               "offered; ask for the action again.")
+            begin, finish = to_loc(snapshot, data.start), to_loc(snapshot, data.end)
+            matching = [t for kind, task, t in self._targets(snapshot, begin, finish, settings)
+                        if kind == data.kind and task == data.task]
+            if not matching:
+                return Outcome("Spark", message="This action no longer applies here.")
+            return await self._run_target(data, matching[0], snapshot, current_version,
+                                          settings, router, progress)
+
+    async def _run_target(self, data: ActionData, target: Target, snapshot: DocumentSnapshot,
+                          current_version: Callable[[], int | None], settings: Settings,
+                          router: Router, progress: ProgressSink | None) -> Outcome:
+        score = target.score if isinstance(target, StrongerTarget) else 0.0
+        cut = threshold(settings.actions.stronger_threshold)
+        try:
+            route = router.route_for_action(data.kind, score, cut)
+        except ValueError as exc:
+            return Outcome("Spark", message=f"Spark: cannot reach a model: {exc}")
+        title = _title(data, target, route.fell_back)
+        log.info("%s: %s tier (%s), score %.1f", title, route.tier, route.settings.model, score)
+        style, model = route.backend.prompt_style, route.settings
+        fim = False
+        if isinstance(target, GenerateTarget):
+            request, fim = generate.request(target, snapshot, settings, style, model)
+        elif isinstance(target, FillTarget):
+            request = fill.request(target, snapshot, settings, style, model)
+        else:
+            request = stronger.request(target, snapshot, settings, style, model)
+
+        cancelled_by_user = False
+        work: asyncio.Future[str] | None = None
+
+        def cancel() -> None:
+            nonlocal cancelled_by_user
+            cancelled_by_user = True
+            if work is not None:
+                work.cancel()
+
+        sink = progress if data.kind == ASK_STRONGER else None
+        try:
+            if sink is not None:
+                await sink.begin(title, f"asking {route.settings.model or route.tier}", cancel)
+            if cancelled_by_user:
+                return Outcome(title, message="Cancelled.", cancelled=True)
+            started = time.monotonic()
+            work = asyncio.ensure_future(self._generate(route, request, sink))
+            raw = await work
+            elapsed = time.monotonic() - started
+            if sink is not None:
+                sink.report("checking the answer")
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if cancelled_by_user and (current is None or not current.cancelling()):
+                return Outcome(title, message="Cancelled.", cancelled=True)
+            raise
+        except ModelError as exc:
+            log.warning("%s failed (%s): %s", title, exc.kind, exc)
+            return Outcome(title, message=f"{title}: the {route.tier} model failed: {exc}")
+        finally:
+            if work is not None and not work.done():
+                work.cancel()
+            if sink is not None:
+                sink.end("cancelled" if cancelled_by_user else "done")
+        truncated = cut_off(raw, elapsed, route.settings.timeout_ms)
+        if truncated is not None:
+            log.warning("%s: answer refused: %s", title, truncated)
+            return Outcome(title, message=f"{title}: not applied: {truncated}.")
+        return self._finish(data, target, raw, fim, snapshot, current_version, title)
+
+    async def _generate(self, route: Route, request: ModelRequest,
+                        progress: ProgressSink | None) -> str:
+        chunks: list[str] = []
+        last_report = 0.0
+        lines = 0
+        stream = route.backend.stream(request)
+        try:
+            async for chunk in stream:
+                chunks.append(chunk)
+                lines += chunk.count("\n")
+                now = time.monotonic()
+                if progress is not None and now - last_report >= _REPORT_EVERY_S:
+                    last_report = now
+                    progress.report(f"receiving the answer ({lines + 1} lines)")
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+        return "".join(chunks)
+
+    def _finish(self, data: ActionData, target: Target, raw: str, fim: bool,
+                snapshot: DocumentSnapshot, current_version: Callable[[], int | None],
+                title: str) -> Outcome:
+        try:
+            if isinstance(target, GenerateTarget):
+                change = generate.change_for_answer(target, raw, snapshot, fim=fim)
+            elif isinstance(target, FillTarget):
+                change = fill.change_for_answer(target, raw, snapshot)
+            else:
+                change = stronger.change_for_answer(target, raw, snapshot)
+        except AnswerError as exc:
+            return Outcome(title, message=f"{title}: not applied: {exc}.")
+        problem = check(snapshot.language, snapshot.tree, apply(snapshot, change))
+        if problem is not None:
+            log.warning("%s: answer refused: %s", title, problem)
+            return Outcome(title, message=f"{title}: not applied: {problem}.")
+        if current_version() != data.version:
+            return Outcome(title, message=f"{title}: not applied: the document changed while "
+                           "the model was working.")
+        start, end = lsp_range(snapshot, change)
+        return Outcome(title, edit=LspEdit(data.uri, data.version, start, end, change.text,
+                                           confirm=data.kind == ASK_STRONGER))
