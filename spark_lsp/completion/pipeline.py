@@ -1,24 +1,25 @@
-"""The inline-completion pipeline: snapshot → context → prompt → model stream → clean suggestion."""
+"""The inline-completion pipeline: snapshot → scope + context → prompt → model stream → stop
+conditions → post-processing → suggestion. `prepare` is pure; `generate` does the one model call.
+"""
 
 from __future__ import annotations
 
-from spark_lsp.completion.postprocess import clean
+import functools
+
+from spark_lsp.completion import stops
+from spark_lsp.completion.postprocess import postprocess
+from spark_lsp.completion.scope import analyse
+from spark_lsp.completion.syntax_check import SyntaxCheck
 from spark_lsp.completion.types import CompletionJob, Mode, Suggestion
+from spark_lsp.completion.unit import UnitRule
 from spark_lsp.context.builder import build_context
-from spark_lsp.context.tokens import TokenCounter, estimate_tokens
+from spark_lsp.context.engine import ContextEngine, current_engine
+from spark_lsp.context.tokens import TokenCounter
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import index_to_utf16, line_body, utf16_to_index
-from spark_lsp.models.base import Backend
+from spark_lsp.models.base import Backend, ModelRequest
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.settings import Settings
-
-
-def choose_mode(line_prefix: str, line_suffix: str, setting: str) -> Mode:
-    if setting == "never":
-        return "line"
-    if setting == "always":
-        return "block"
-    return "line" if line_prefix.strip() else "block"
 
 
 def prepare(
@@ -26,46 +27,84 @@ def prepare(
     line: int,
     character: int,
     settings: Settings,
-    count_tokens: TokenCounter = estimate_tokens,
+    count_tokens: TokenCounter | None = None,
+    engine: ContextEngine | None = None,
 ) -> CompletionJob:
-    """Fix everything the request needs (pure; no I/O). Positions past the end are clamped."""
-    line = min(line, len(snapshot.lines) - 1)
+    """Fix everything the request needs (no I/O). Positions past the end are clamped.
+
+    `engine` (default: the session's, `current_engine()`) brings the document's outline, the
+    workspace index and the fast model's tokenizer to the context builder."""
+    line = max(0, min(line, len(snapshot.lines) - 1))
     text = snapshot.lines[line]
     index = utf16_to_index(text, character)
     body = line_body(text)
-    line_prefix, line_suffix = body[:index], body[index:]
-    context = build_context(snapshot, line, index, settings.context, count_tokens)
+    context = build_context(snapshot, line, index, settings.context, count_tokens,
+                            engine=engine if engine is not None else current_engine())
     return CompletionJob(
         snapshot=snapshot,
         line=line,
         index=index,
         character=index_to_utf16(text, index),
         context=context,
-        mode=choose_mode(line_prefix, line_suffix, settings.completion.multiline),
-        line_prefix=line_prefix,
-        line_suffix=line_suffix,
+        scope=analyse(snapshot, line, index, settings.completion.multiline),
+        line_prefix=body[:index],
+        line_suffix=body[index:],
     )
 
 
-async def generate(job: CompletionJob, backend: Backend, settings: Settings) -> Suggestion | None:
-    """Stream the model's answer and turn it into a suggestion (None when nothing useful)."""
-    stop = ("\n",) if job.mode == "line" else ("\n\n\n",)
-    request = completion_request(job.context, backend.prompt_style, settings.fast, stop=stop)
-    chunks: list[str] = []
-    stream = backend.stream(request)
-    try:
+def model_stops(mode: Mode) -> tuple[str, ...]:
+    """Stop sequences for the model server itself (our own stop conditions do the rest)."""
+    return ("\n",) if mode == "line" else ()
+
+
+def next_line(job: CompletionJob) -> str:
+    """The document's first non-blank line after the cursor's line."""
+    for row in range(job.line + 1, min(job.line + 20, len(job.snapshot.lines))):
+        text = job.snapshot.line_text(row)
+        if text.strip():
+            return text
+    return ""
+
+
+def stop_conditions(job: CompletionJob, request: ModelRequest) -> list[stops.StreamWrapper]:
+    """The stream wrappers for this job, in the order they see the model's text."""
+    sequences = tuple(s for s in request.stop if s != "\n")
+    wrappers: list[stops.StreamWrapper] = [
+        functools.partial(stops.stop_at_sequences, sequences=sequences)
+    ]
+    if job.mode == "line":
+        wrappers.append(stops.stop_at_line_end)
+        return wrappers
+    check = SyntaxCheck(job.snapshot, job.line, job.index) if job.mode == "statement" else None
+    wrappers += [
+        functools.partial(stops.stop_at_unit_end, rule=UnitRule(job, check)),
+        functools.partial(stops.stop_at_existing_line, existing=next_line(job)),
+        stops.stop_at_repeated_line,
+    ]
+    return wrappers
+
+
+class Progress:
+    """The text that made it through the stop conditions so far (read by deadline answers)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+async def generate(
+    job: CompletionJob, backend: Backend, settings: Settings, progress: Progress | None = None
+) -> Suggestion | None:
+    """Stream the model's answer through the stop conditions and post-process it (None when
+    nothing useful is left). The model's stream is closed the moment a condition stops it."""
+    request = completion_request(job.context, backend.prompt_style, settings.fast,
+                                 stop=model_stops(job.mode))
+    progress = progress if progress is not None else Progress()
+    stream = stops.apply_stops(backend.stream(request), stop_conditions(job, request))
+    async with stops.closing(stream):
         async for chunk in stream:
-            chunks.append(chunk)
-            if job.mode == "line" and "\n" in chunk:
-                break
-    finally:
-        await stream.aclose()  # type: ignore[attr-defined]
-    text = clean("".join(chunks), job)
-    if text is None:
-        return None
-    return Suggestion(
-        text=text,
-        line=job.line,
-        character=job.character,
-        replace_end_character=job.character,
-    )
+            progress.chunks.append(chunk)
+    return postprocess(progress.text, job)

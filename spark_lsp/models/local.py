@@ -239,6 +239,8 @@ class LocalBackend:
         """Stop this backend's generations; the model itself stays loaded for the process."""
         for stop in list(self._active):
             stop.set()
+        # A worker still inside llama.cpp when the interpreter exits crashes it: wait for it.
+        await asyncio.to_thread(self.wait_idle, 5.0)
 
 
 def _generation_error(exc: Exception) -> ModelError:

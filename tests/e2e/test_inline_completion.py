@@ -151,13 +151,13 @@ async def test_the_stream_is_closed_once_the_statement_is_complete(
     client: LanguageClient, fake_model: FakeModelServer
 ) -> None:
     tail = "".join(f"    line_{i} = {i}\n" for i in range(100))
-    fake_model.reply, fake_model.chunk_size, fake_model.chunk_delay = "b = 2\n" + tail, 4, 0.01
+    fake_model.reply, fake_model.chunk_size, fake_model.chunk_delay = "b = 2\n" + tail, 4, 0.02
     open_document(client, URI, "def f():\n    a = 1\n    \n")
     items = items_of(await inline_completion(client, URI, 2, 4))
     assert [i.insert_text for i in items] == ["b = 2"]
     await disconnected(fake_model)
-    total = -(-len(fake_model.reply) // 4)
-    assert fake_model.tokens_sent <= 4 < total
+    total = -(-len(fake_model.reply) // 4)  # ~430 tokens
+    assert fake_model.tokens_sent <= 12 < total  # 2 needed; a few more on a loaded machine
 
 
 async def test_helix_gets_what_is_ready_by_the_deadline(fake_model: FakeModelServer) -> None:
