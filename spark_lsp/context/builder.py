@@ -1,12 +1,102 @@
-"""Assemble the prompt context for a cursor: the lines around it, packed into the token budget."""
+"""Assemble the prompt context for a cursor: candidates with priorities, packed into the budget.
+
+Candidates (see `local` and `related`): the cursor's line and the nearest lines of its enclosing
+scope, the headers of the enclosing definitions, the imports and definitions (signatures) of the
+names used near the cursor — in this file, or in other workspace files reached through the
+imports — the enclosing class's members and the sibling definitions. What is chosen from this
+file is rendered in file order with an elision line for what is left out; other files become
+snippets labelled with their path. The whole prompt (labels and FIM sentinels included) stays
+within `context.max_prompt_tokens`.
+"""
 
 from __future__ import annotations
 
-from spark_lsp.context.tokens import TokenCounter, estimate_tokens
+from collections.abc import Callable
+
+from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.packing import (
+    Piece,
+    Selection,
+    elision,
+    pack,
+    pack_by_gain,
+    render_rows,
+    render_snippets,
+)
+from spark_lsp.context.plan import Plan, locate, make_plan
+from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
+from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
+from spark_lsp.documents.text import line_body
+from spark_lsp.models.base import Snippet
 from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
+from spark_lsp.syntax.outline import outline_tree
+from spark_lsp.syntax.symbols import LinesSource
+
+TEMPLATE_RESERVE = 8  # FIM sentinels around prefix/suffix
+SEPARATOR_TOKENS = 2  # a file-separator token (or the blank line) per snippet
+MAX_OUTLINE_ROWS_ON_THE_SPOT = 5000  # outline a snapshot without a live outline up to this size
+
+
+
+def label_line(comment: str, path: str) -> str:
+    """How `prompts/` labels a file (`{comment} Path: …`)."""
+    return f"{comment} Path: {path}\n"
+
+
+def _keep_end(text: str, limit: int, count: TokenCounter) -> str:
+    while text and count(text) > limit:
+        text = text[max(1, len(text) // 4) :]
+    return text
+
+
+def _keep_start(text: str, limit: int, count: TokenCounter) -> str:
+    while text and count(text) > limit:
+        text = text[: len(text) - max(1, len(text) // 4)]
+    return text
+
+
+def _snapshot_outline(snapshot: DocumentSnapshot) -> FileOutline | None:
+    if snapshot.tree is None or snapshot.language is None:
+        return None
+    if len(snapshot.lines) > MAX_OUTLINE_ROWS_ON_THE_SPOT:
+        return None
+    units = outline_tree(snapshot.tree, LinesSource(snapshot.lines), snapshot.language)
+    return FileOutline(snapshot.path or snapshot.uri, snapshot.language, units)
+
+
+def reuse(cached: tuple[Selection, int, int] | None, used: int, available: int,
+          row_cost: Callable[[int], int]) -> Selection | None:
+    """The previous keystroke's choice, when nothing it depends on changed and it still fits:
+    typing on one line then costs no packing (and keeps the prompt stable for the model
+    server's prefix cache)."""
+    if cached is None:
+        return None
+    selection, cursor_cost, rows_cost = cached
+    now = selection.used - cursor_cost + used + sum(row_cost(r) for r in selection.rows) \
+        - rows_cost
+    if now > available:
+        return None
+    return Selection(set(selection.rows), {p: dict(lines) for p, lines in
+                                           selection.snippets.items()},
+                     dict(selection.snippet_scores), now)
+
+
+def _render(snapshot: DocumentSnapshot, row: int, head: str, tail: str, selection: Selection,
+            marker: str) -> tuple[str, str]:
+    lines = snapshot.lines
+    rows = sorted(selection.rows)
+    prefix = render_rows(lines, rows, marker, 0, row)
+    above = [r for r in rows if r < row]
+    if above and above[-1] < row - 1:
+        prefix += elision(lines, above[-1] + 1, row - 1, marker)
+    elif not above and row > 0 and rows:
+        prefix += elision(lines, 0, row - 1, marker)
+    suffix = tail + render_rows(lines, rows, marker, row + 1, len(lines))
+    return prefix + head, suffix
 
 
 def build_context(
@@ -14,37 +104,90 @@ def build_context(
     line: int,
     index: int,
     settings: ContextSettings,
-    count_tokens: TokenCounter = estimate_tokens,
+    count_tokens: TokenCounter | None = None,
+    *,
+    engine: ContextEngine | None = None,
 ) -> PromptContext:
-    """Prefix and suffix windows around (line, python index), ¾ of the budget to the prefix."""
+    """The prompt context at (line, python index): the best pieces that fit the budget.
+
+    `engine` brings the open document's cached outline, the workspace index and the fast
+    model's tokenizer; without it the builder outlines the snapshot itself (small files only)
+    and estimates tokens.
+    """
+    exact = False
+    if count_tokens is None:
+        count_tokens, exact = engine.counter() if engine is not None else (cached_estimate, False)
+    count = count_tokens
+    lines = snapshot.lines
+    row = max(0, min(line, len(lines) - 1))
+    language = snapshot.language
+    comment = comment_prefix(language, snapshot.language_id)
+    path = snapshot.path or snapshot.uri
+    label = engine.label(path) if engine is not None and snapshot.path else path
     budget = settings.max_prompt_tokens
-    current = snapshot.lines[line]
-    head, tail = current[:index], current[index:]
-    prefix_parts = [head]
-    used = count_tokens(head)
-    row = line - 1
-    while row >= 0:
-        cost = count_tokens(snapshot.lines[row])
-        if used + cost > budget * 3 // 4:
+    available = budget - TEMPLATE_RESERVE - count(label_line(comment, label))
+    body = line_body(lines[row])
+    head = _keep_end(body[:index], max(available * 2 // 3, 0), count)
+    tail = _keep_start(lines[row][index:], max(available - count(head), 0), count)
+    used = count(head) + count(tail)
+
+    outline = engine.outline(snapshot) if engine is not None else None
+    if outline is None:  # no engine, or a snapshot of other text than the open document's
+        outline = _snapshot_outline(snapshot)
+    marker = "..." if language == "python" else f"{comment} ..."
+
+    def label_cost(p: str) -> int:
+        return count(label_line(comment, p)) + SEPARATOR_TOKENS
+
+    def row_cost(r: int) -> int:
+        return count(lines[r])
+
+    def names_of(piece: Piece) -> frozenset[str]:
+        if piece.rows:
+            return frozenset().union(*(names_in(lines[r]) for r in piece.rows))
+        return names_in(piece.text)
+
+    cursor = locate(snapshot, row, index, outline is not None)
+    key = None
+    if engine is not None:
+        generation = engine.index.generation if engine.index is not None else -1
+        key = (snapshot.uri, outline.symbols_version if outline is not None else None,
+               len(lines), row, cursor.key(), budget, id(count), exact, generation)
+    selection = reuse(engine.last_selection(snapshot.uri, key), used, available, row_cost) \
+        if engine is not None else None
+    work: Plan | None = None
+    limit = available
+    for _ in range(3):
+        if selection is None:
+            if work is None:
+                work = make_plan(snapshot, row, cursor, outline, engine, available, row_cost)
+            selection = pack(work.first, limit, count, row_cost, label_cost, Selection(used=used))
+            covered = set(names_in(head + tail + label))
+            for r in selection.rows:
+                covered |= names_in(lines[r])
+            pack_by_gain(work.rest, limit, count, row_cost, label_cost, names_of, work.weight,
+                         covered, selection)
+            if engine is not None:
+                engine.remember_selection(snapshot.uri, key, selection, used,
+                                          sum(row_cost(r) for r in selection.rows))
+        prefix, suffix = _render(snapshot, row, head, tail, selection, marker)
+        snippets = tuple(Snippet(p, text) for p, text in render_snippets(selection))
+        total = selection.used + (budget - available)
+        if exact:  # the model's own tokenizer: count the prompt as it will be sent
+            header = "".join(label_line(comment, s.path) + s.text + "\n\n" for s in snippets)
+            total = (count(header + label_line(comment, label) + prefix + suffix)
+                     + TEMPLATE_RESERVE + SEPARATOR_TOKENS * len(snippets))
+        if total <= budget:
             break
-        prefix_parts.append(snapshot.lines[row])
-        used += cost
-        row -= 1
-    suffix_parts = [tail]
-    used += count_tokens(tail)
-    row = line + 1
-    while row < len(snapshot.lines):
-        cost = count_tokens(snapshot.lines[row])
-        if used + cost > budget:
-            break
-        suffix_parts.append(snapshot.lines[row])
-        used += cost
-        row += 1
+        limit -= total - budget + 4
+        selection = None
     return PromptContext(
-        path=snapshot.path or snapshot.uri,
-        language=snapshot.language,
-        comment=comment_prefix(snapshot.language, snapshot.language_id),
-        prefix="".join(reversed(prefix_parts)),
-        suffix="".join(suffix_parts),
-        prompt_tokens=used,
+        path=label,
+        language=language,
+        comment=comment,
+        prefix=prefix,
+        suffix=suffix,
+        snippets=snippets,
+        prompt_tokens=min(total, budget) if total <= budget else total,
     )
+

@@ -1,19 +1,79 @@
 """Token counting for prompt budgets: the model's tokenizer when one is at hand, else an estimate.
 
-The estimate is calibrated on source code for BPE code tokenizers (~3.2 characters a token for
-Python/JS/Go; whitespace runs count less). It errs on the side of more tokens.
+The estimate counts the pieces a GPT-2-style BPE pre-tokenizer splits text into (a word with its
+leading space, a run of punctuation, a run of whitespace) plus one token per 3 letters of a long
+word beyond 6. Calibrated against the SmolLM2 tokenizer (the embedded model's) on 300 random
+40-line blocks of real code each (httpx/pygls/hypothesis for Python; TypeScript and JavaScript
+from node_modules): real tokens averaged 3.83 characters for Python, 3.32 for JavaScript and 3.72
+for TypeScript. The estimate of a whole block is off by -0.4 % on average for Python (5th-95th
+percentile -8 %…+8 %), -6 % for JavaScript, -2 % for TypeScript; summed line by line, as the
+context builder sums it, it is +8.6 % for Python (5th percentile -1.7 %): it errs on the side of
+more tokens. `benchmarks/context_recall.py --calibrate` prints these figures again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Protocol
 
 TokenCounter = Callable[[str], int]
 
-CHARS_PER_TOKEN = 3.2
+_PIECES = re.compile(
+    r"""'(?:[sdmt]|ll|ve|re)| ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
+_LONG_WORD = re.compile(r"[A-Za-z]{9,}")
 
 
 def estimate_tokens(text: str) -> int:
+    """Tokens `text` takes in a BPE code tokenizer (calibrated; see the module docstring)."""
     if not text:
         return 0
-    return int(len(text) / CHARS_PER_TOKEN) + 1
+    count = len(_PIECES.findall(text))
+    for word in _LONG_WORD.findall(text):
+        count += (len(word) - 6) // 3
+    return count
+
+
+class CachedCounter:
+    """A counter that remembers short texts (lines repeat from one keystroke to the next)."""
+
+    def __init__(self, count: TokenCounter, max_entries: int = 50_000, max_chars: int = 400
+                 ) -> None:
+        self.count = count
+        self._cache: dict[str, int] = {}
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+
+    def __call__(self, text: str) -> int:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        value = self.count(text)
+        if len(text) <= self._max_chars:
+            if len(self._cache) >= self._max_entries:
+                self._cache.clear()
+            self._cache[text] = value
+        return value
+
+
+cached_estimate = CachedCounter(estimate_tokens)
+
+
+class _CountsTokens(Protocol):
+    def count_tokens(self, text: str) -> int: ...
+
+
+def counter_for(backend: object | None) -> tuple[TokenCounter, bool]:
+    """The counter to budget a backend's prompts with, and whether it is the model's own
+    tokenizer (then the builder checks the finished prompt with it once more)."""
+    count = getattr(backend, "count_tokens", None)
+    if callable(count):
+
+        def safe(text: str) -> int:
+            try:
+                return int(count(text))
+            except Exception:  # a tokenizer failure must not fail the completion
+                return estimate_tokens(text)
+
+        return CachedCounter(safe, max_entries=5_000), True
+    return cached_estimate, False

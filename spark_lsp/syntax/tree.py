@@ -2,11 +2,17 @@
 
 Edits are recorded on the old tree as they arrive (cheap); the reparse happens once, when someone
 asks for the tree, reusing every unchanged subtree. Cost follows the edit, not the file.
+
+The tree also keeps a short log of what changed (each edit, and the ranges whose syntax the
+reparse changed) so that derived data such as the outline can be updated for the changed part
+only (`changes_since`).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
 
@@ -14,6 +20,37 @@ from spark_lsp.documents.text import ByteEdit
 from spark_lsp.syntax.languages import grammar
 
 ReadCallback = Callable[[int, Point], bytes]
+
+MAX_LOGGED_CHANGES = 256
+
+
+def read_all(read: ReadCallback) -> bytes:
+    """The whole text, through a read callback. (py-tree-sitter 0.26.1 leaks every bytes object
+    a read callback returns to `Parser.parse` — one reference each, so RSS grows with every
+    reparse — hence the parser is given plain bytes, kept up to date edit by edit.)"""
+    chunks: list[bytes] = []
+    offset = row = column = 0
+    while chunk := read(offset, Point(row, column)):
+        chunks.append(chunk)
+        offset += len(chunk)
+        newlines = chunk.count(b"\n")
+        row += newlines
+        column = len(chunk) - chunk.rfind(b"\n") - 1 if newlines else column + len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class ChangedRange:
+    """A range whose syntax changed in a reparse, in the coordinates after that reparse."""
+
+    start_byte: int
+    end_byte: int
+    start_row: int
+    end_row: int
+    start_column: int = 0  # in bytes
+
+
+Change = ByteEdit | ChangedRange
 
 
 class IncrementalTree:
@@ -24,10 +61,18 @@ class IncrementalTree:
         self._parser = Parser(grammar(language))
         self._read = read
         self._tree: Tree | None = None
+        self._text: bytes | None = None  # the text the tree was parsed from, then edited
         self._dirty = True
         self.reparse_count = 0
+        self.serial = 0  # counts logged changes
+        self._log: deque[tuple[int, Change]] = deque(maxlen=MAX_LOGGED_CHANGES)
+        self._log_start = 0  # changes before this serial are not (or no longer) in the log
 
     def edit(self, change: ByteEdit) -> None:
+        """Record one edit (called after the document's text changed)."""
+        if self._text is not None:
+            self._text = (self._text[: change.start_byte] + self._inserted(change)
+                          + self._text[change.old_end_byte :])
         if self._tree is not None:
             self._tree.edit(
                 start_byte=change.start_byte,
@@ -37,20 +82,60 @@ class IncrementalTree:
                 old_end_point=change.old_end_point,
                 new_end_point=change.new_end_point,
             )
+        self._record(change)
         self._dirty = True
+
+    def _inserted(self, change: ByteEdit) -> bytes:
+        """The bytes an edit put in, read back from the document (from our own code: a read
+        callback only leaks when tree-sitter calls it)."""
+        size = change.new_end_byte - change.start_byte
+        chunks: list[bytes] = []
+        offset, point = change.start_byte, Point(*change.start_point)
+        while size > 0:
+            chunk = self._read(offset, point)[:size]
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+            offset += len(chunk)
+            newlines = chunk.count(b"\n")
+            point = Point(point.row + newlines, len(chunk) - chunk.rfind(b"\n") - 1
+                          if newlines else point.column + len(chunk))
+        return b"".join(chunks)
 
     def reset(self) -> None:
         """Forget the old tree (the whole text was replaced)."""
         self._tree = None
+        self._text = None
         self._dirty = True
+        self.serial += 1
+        self._log.clear()
+        self._log_start = self.serial
+
+    def _record(self, change: Change) -> None:
+        self.serial += 1
+        if len(self._log) == self._log.maxlen:
+            self._log_start = self._log[0][0] + 1
+        self._log.append((self.serial, change))
+
+    def changes_since(self, serial: int) -> list[Change] | None:
+        """Changes after `serial` in order, or None when the log no longer reaches back there."""
+        if serial < self._log_start or serial > self.serial:
+            return None
+        return [change for number, change in self._log if number > serial]
 
     @property
     def tree(self) -> Tree:
         if self._dirty or self._tree is None:
-            if self._tree is None:
-                self._tree = self._parser.parse(self._read)
+            if self._tree is None or self._text is None:
+                self._text = read_all(self._read)
+                self._tree = self._parser.parse(self._text)
             else:
-                self._tree = self._parser.parse(self._read, self._tree)
+                old = self._tree
+                self._tree = self._parser.parse(self._text, old)
+                for r in old.changed_ranges(self._tree):
+                    self._record(ChangedRange(r.start_byte, r.end_byte, r.start_point.row,
+                                              r.end_point.row, r.start_point.column))
             self._dirty = False
             self.reparse_count += 1
         return self._tree

@@ -1,0 +1,221 @@
+"""What the context builder draws on beyond the snapshot: the open documents' outlines (kept
+incrementally), the workspace index, the ignore rules and the token counter of the fast model.
+
+The session owns one engine. `prepare()` finds it through `current_engine()` (set around each
+completion by the session) when its caller does not pass one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from spark_lsp.context.packing import Selection
+from spark_lsp.context.tokens import TokenCounter, cached_estimate, counter_for
+from spark_lsp.documents.store import DocumentSnapshot, DocumentStore
+from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.outline_cache import DocumentOutline
+from spark_lsp.syntax.symbols import Import, Symbol
+from spark_lsp.workspace.ignore import IgnoreRules
+from spark_lsp.workspace.index import IndexStats, WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+_CURRENT: contextvars.ContextVar[ContextEngine | None] = contextvars.ContextVar(
+    "spark_context_engine", default=None)
+
+
+def current_engine() -> ContextEngine | None:
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def using(engine: ContextEngine | None) -> Iterator[None]:
+    """Make `engine` the current one (tasks started meanwhile keep it)."""
+    token = _CURRENT.set(engine)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+class ContextEngine:
+    """Open documents' outlines + workspace index + ignore rules + token counter."""
+
+    def __init__(self, documents: DocumentStore | None = None,
+                 settings: ContextSettings | None = None) -> None:
+        self.documents = documents
+        self.settings = settings or ContextSettings()
+        self.roots: list[Path] = []
+        self.rules = IgnoreRules([], self.settings.exclude)
+        self.index: WorkspaceIndex | None = None
+        self.backend: Callable[[], object | None] = lambda: None
+        self._outlines: dict[str, DocumentOutline] = {}
+        self._open_paths: dict[str, str] = {}  # path → uri
+        self._lookups: dict[tuple[object, ...], object] = {}  # resolve/definitions, memoised
+        self._lookups_key: tuple[int, str | None] = (-1, None)
+        self._build: asyncio.Future[IndexStats] | None = None
+        self._selections: dict[str, tuple[object, tuple[Selection, int, int]]] = {}
+        self._counter: tuple[object, TokenCounter, bool] | None = None
+
+    # -- workspace -----------------------------------------------------------------------------
+
+    def set_roots(self, roots: Sequence[Path | str]) -> None:
+        self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self.rules = IgnoreRules(self.roots, self.settings.exclude)
+        self.index = WorkspaceIndex(self.roots, self.settings, self.rules) if self.roots else None
+
+    def update_settings(self, settings: ContextSettings) -> None:
+        if settings == self.settings:
+            return
+        self.settings = settings
+        self.rules = IgnoreRules(self.roots, settings.exclude)
+        if self.index is not None:
+            self.index.update_settings(settings, self.rules)
+
+    async def build_index(self) -> IndexStats | None:
+        """Index the workspace folders in a worker thread (call once, after `initialized`)."""
+        if self.index is None:
+            return None
+        self._build = asyncio.ensure_future(asyncio.to_thread(self.index.build))
+        try:
+            return await asyncio.shield(self._build)
+        except Exception:
+            log.exception("workspace index failed")
+            return None
+
+    async def file_saved(self, path: str | None, text: str | None) -> None:
+        if path is not None and self.index is not None:
+            await asyncio.to_thread(self.index.update_file, path, text)
+
+    async def files_changed(self, changes: Sequence[tuple[str, bool]]) -> None:
+        """Watched-file events: (path, deleted)."""
+        if self.index is None:
+            return
+        index = self.index
+        if any(os.path.basename(p) == ".gitignore" for p, _ in changes):
+            self.rules.forget_gitignores()
+            await asyncio.to_thread(index.prune_excluded)
+
+        def apply() -> None:
+            for path, deleted in changes:
+                if deleted:
+                    index.remove_file(path)
+                else:
+                    index.update_file(path)
+
+        await asyncio.to_thread(apply)
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.cancelled.set()
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def outline(self, snapshot: DocumentSnapshot) -> FileOutline | None:
+        """The open document's outline at the snapshot's version (None when it moved on)."""
+        if self.documents is None or snapshot.language is None:
+            return None
+        document = self.documents.get(snapshot.uri)
+        if document is None or document.syntax is None or document.version != snapshot.version:
+            return None
+        lines = document.buffer.lines
+        if len(lines) != len(snapshot.lines) or any(
+                snapshot.lines[i] is not lines[i] for i in (0, len(lines) // 2, len(lines) - 1)):
+            return None  # a snapshot of other text (an action's edited copy)
+        live = self._outlines.get(snapshot.uri)
+        if live is None or live.language != snapshot.language:
+            live = self._outlines[snapshot.uri] = DocumentOutline(snapshot.path or snapshot.uri,
+                                                                  snapshot.language)
+        if snapshot.path is not None:
+            self._open_paths[os.path.abspath(snapshot.path)] = snapshot.uri
+        self._last_uri = snapshot.uri
+        return live.refresh(document.syntax, document.buffer.lines)
+
+    def last_selection(self, uri: str, key: object) -> tuple[Selection, int, int] | None:
+        """What the builder chose for this document last time, if `key` is unchanged."""
+        entry = self._selections.get(uri)
+        return entry[1] if entry is not None and key is not None and entry[0] == key else None
+
+    def remember_selection(self, uri: str, key: object, selection: Selection, cursor_cost: int,
+                           rows_cost: int) -> None:
+        if key is not None:
+            self._selections[uri] = (key, (selection, cursor_cost, rows_cost))
+
+    def document_closed(self, uri: str) -> None:
+        self._selections.pop(uri, None)
+        live = self._outlines.pop(uri, None)
+        if live is not None:
+            self._open_paths.pop(os.path.abspath(live.path), None)
+
+    # -- what the builder asks -----------------------------------------------------------------
+
+    def is_excluded(self, path: str | None) -> bool:
+        return path is not None and self.rules.is_excluded(path)
+
+    def counter(self) -> tuple[TokenCounter, bool]:
+        """The fast model's tokenizer when it has one (the embedded model), else the estimate;
+        one counter per backend, so its cache of line counts lasts across requests."""
+        try:
+            backend = self.backend()
+        except Exception:  # no backend yet (bad settings): estimate
+            backend = None
+        if backend is None:
+            return cached_estimate, False
+        if self._counter is None or self._counter[0] is not backend:
+            self._counter = (backend, *counter_for(backend))
+        return self._counter[1], self._counter[2]
+
+    def label(self, path: str) -> str:
+        """A path as the prompt names it: relative to its workspace folder."""
+        absolute = Path(os.path.abspath(path))
+        root = self.rules.root_of(absolute)
+        if root is None:
+            return str(absolute)
+        return str(absolute.relative_to(root)) or absolute.name
+
+    def file(self, path: str) -> FileOutline | None:
+        absolute = os.path.abspath(path)
+        if self.is_excluded(absolute):
+            return None
+        uri = self._open_paths.get(absolute)
+        if uri is not None and uri in self._outlines:
+            return self._outlines[uri].outline
+        return self.index.file(absolute) if self.index is not None else None
+
+    def _memo(self) -> dict[tuple[object, ...], object]:
+        """Look-ups stay valid while the index is unchanged and requests keep coming from the
+        same document (another open document's outline may have moved on meanwhile)."""
+        key = (self.index.generation if self.index is not None else -1,
+               getattr(self, "_last_uri", None))
+        if key != self._lookups_key or len(self._lookups) > 4096:
+            self._lookups.clear()
+            self._lookups_key = key
+        return self._lookups
+
+    def resolve(self, imp: Import, from_path: str, language: str, name: str = ""
+                ) -> list[FileOutline]:
+        if self.index is None:
+            return []
+        memo = self._memo()
+        key = ("resolve", imp, from_path, language, name)
+        if key not in memo:
+            memo[key] = [o for o in self.index.resolve(imp, from_path, language, name)
+                         if not self.is_excluded(o.path)]
+        return memo[key]  # type: ignore[return-value]
+
+    def definitions(self, name: str, limit: int = 8) -> list[tuple[FileOutline, Symbol]]:
+        if self.index is None:
+            return []
+        memo = self._memo()
+        key = ("definitions", name, limit)
+        if key not in memo:
+            memo[key] = [(o, s) for o, s in self.index.definitions(name, limit)
+                         if not self.is_excluded(o.path)]
+        return memo[key]  # type: ignore[return-value]

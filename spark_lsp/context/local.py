@@ -1,0 +1,266 @@
+"""Pieces from the current document: the cursor's window, the headers of its enclosing scopes,
+the imports and same-file definitions of the names used near it, its class's members, siblings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from tree_sitter import Point, QueryCursor, Tree
+
+from spark_lsp.context.packing import Piece
+from spark_lsp.context.weights import COMMON_WORDS
+from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.queries import query
+from spark_lsp.syntax.scopes import Scope
+from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, LinesSource, Symbol
+
+# Scores: what is packed first. Tuned with benchmarks/context_recall.py.
+HEADER = 1000.0  # headers of the enclosing definitions
+PREFIX = 900.0  # a line above the cursor in its function, minus PREFIX_DECAY per row of distance
+PREFIX_DECAY = 5.0
+SUFFIX = 880.0  # a line below the cursor in its block, minus SUFFIX_DECAY per row
+SUFFIX_DECAY = 14.0
+OUTSIDE_DECAY = 12.0  # lines outside the enclosing function decay faster
+IMPORT = 700.0  # an import the nearby code uses (+ USE_BONUS * its use weight)
+DEFINITION = 660.0  # a same-file definition of a name used nearby
+USE_BONUS = 40.0
+UNUSED_IMPORT = 200.0  # an import no nearby code uses scores this much less
+MEMBER = 460.0  # a member of the enclosing class (minus RANK_DECAY per rank of distance)
+SIBLING = 380.0  # a definition beside the enclosing one
+RANK_DECAY = 3.0
+
+NEAR_ABOVE = 12  # rows above / below the cursor whose names count as "used near it"
+NEAR_BELOW = 4
+MAX_WINDOW_ROWS = 400
+MAX_HEADER_ROWS = 6
+MAX_SIBLINGS = 30
+MAX_IMPORTS = 40
+MAX_MEMBERS = 30  # on each side of the cursor
+ATTRIBUTE_KINDS = frozenset({"attribute", "variable"})
+SIMILAR = 500.0  # the row elsewhere that shares most with the code near the cursor
+MAX_SIMILAR_USES = 40  # names used more often than this say little about similarity
+MAX_SIMILAR_UNITS = 25
+MAX_SIMILAR_ROWS = 40
+
+_ATTRIBUTE_PARENTS = frozenset({
+    "attribute", "member_expression", "selector_expression", "field_expression",
+    "field_access", "scoped_identifier", "qualified_identifier",
+})
+
+
+@dataclass
+class Near:
+    """Names used near the cursor, weighted by closeness, and `obj.attr` uses per object."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    attributes: dict[str, set[str]] = field(default_factory=dict)
+
+    def ranked(self) -> list[tuple[str, float]]:
+        return sorted(self.weights.items(), key=lambda item: -item[1])
+
+
+def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, last: int,
+               language: str | None) -> Near:
+    """Identifiers in rows first..last (the identifiers query), weighted by distance to `row`."""
+    near = Near()
+    q = query(language, "identifiers") if language and tree is not None else None
+    if q is None or tree is None:
+        return near
+    cursor = QueryCursor(q)
+    cursor.set_point_range(Point(first, 0), Point(last + 1, 0))
+    src = LinesSource(lines)
+    for node in cursor.captures(tree.root_node).get("identifier", ()):
+        start = node.start_point
+        if start.row < first or start.row > last or node.end_point.row != start.row:
+            continue
+        name = src.text(start, node.end_point, 1)
+        if not name:
+            continue
+        near.weights[name] = near.weights.get(name, 0.0) + 1.0 / (1.0 + abs(start.row - row) / 4)
+        parent = node.parent
+        if parent is not None and parent.type in _ATTRIBUTE_PARENTS and parent.named_child_count:
+            left = parent.named_children[0]
+            if left.start_byte < node.start_byte and left.type in ("identifier",
+                                                                   "package_identifier"):
+                owner = src.text(left.start_point, left.end_point, 1)
+                near.attributes.setdefault(owner, set()).add(name)
+    return near
+
+
+def header_rows(symbol: Symbol) -> tuple[int, ...]:
+    last = min(symbol.header_end, symbol.row + MAX_HEADER_ROWS - 1)
+    return tuple(range(symbol.row, last + 1))
+
+
+def window_pieces(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
+                  row_cost: Callable[[int], int]) -> list[Piece]:
+    """Lines above and below the cursor (as many as the budget could hold), scored by distance;
+    lines in the enclosing function (above) and block (below) first."""
+    function = next((s for s in scopes if s.kind == "function"), None)
+    block = next((s for s in scopes if s.kind == "block"), None)
+    top = function.start_row if function is not None else 0
+    block_end = block.end_row if block is not None else len(lines) - 1
+    function_end = function.end_row if function is not None else len(lines) - 1
+    pieces = []
+    spent = 0
+    for distance, r in enumerate(range(row - 1, max(row - MAX_WINDOW_ROWS, 0) - 1, -1), 1):
+        spent += row_cost(r)
+        if spent > budget:
+            break
+        if r >= top:
+            score = PREFIX - PREFIX_DECAY * distance
+        else:
+            score = PREFIX - PREFIX_DECAY * (row - top) - OUTSIDE_DECAY * (top - r)
+        pieces.append(Piece(score, rows=(r,), after=r + 1 if r + 1 < row else None,
+                            kind="window"))
+    last = min(len(lines) - 1, row + MAX_WINDOW_ROWS)
+    spent = 0
+    for distance, r in enumerate(range(row + 1, last + 1), 1):
+        spent += row_cost(r)
+        if spent > budget // 2:
+            break
+        score = SUFFIX - SUFFIX_DECAY * distance
+        if r > block_end:
+            score -= 150.0 + OUTSIDE_DECAY * (r - block_end)
+        if r > function_end:
+            score -= 150.0
+        pieces.append(Piece(score, rows=(r,), after=r - 1 if r - 1 > row else None,
+                            kind="window"))
+    return pieces
+
+
+def scope_pieces(scopes: Sequence[Scope]) -> list[Piece]:
+    """The header rows of every enclosing function and class (innermost first)."""
+    pieces = []
+    for depth, scope in enumerate(s for s in scopes if s.kind != "block"):
+        rows = tuple(range(scope.start_row, min(scope.header_end, scope.start_row
+                                                 + MAX_HEADER_ROWS - 1) + 1))
+        pieces.append(Piece(HEADER - depth, rows=rows, kind="scope"))
+    return pieces
+
+
+def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -> list[Piece]:
+    """The import statements, those binding a name used near the cursor first, then those whose
+    names the file uses most (at most MAX_IMPORTS); a statement over several rows is offered
+    row by row (with its first and last rows)."""
+    def rank(imp: Import) -> tuple[bool, int]:
+        return (not any(b.local in near.weights for b in imp.bindings),
+                -max((uses.get(b.local, 0) for b in imp.bindings), default=0))
+
+    pieces = []
+    for imp in sorted(imports, key=rank)[:MAX_IMPORTS]:
+        used = [b.local for b in imp.bindings if b.local in near.weights]
+        weight = max((near.weights[name] for name in used), default=0.0)
+        score = IMPORT + USE_BONUS * weight - (0 if used or imp.wildcard else UNUSED_IMPORT)
+        if imp.end_row - imp.row < 2:
+            pieces.append(Piece(score, rows=tuple(range(imp.row, imp.end_row + 1)),
+                                kind="import"))
+            continue
+        for r in range(imp.row + 1, imp.end_row):
+            pieces.append(Piece(score, rows=(imp.row, r, imp.end_row), kind="import"))
+    return pieces
+
+
+def definition_pieces(outline: FileOutline, near: Near, row: int, scopes: Sequence[Scope],
+                      max_each: int = 3) -> tuple[list[Piece], set[str]]:
+    """Headers of same-file definitions of the names used near the cursor — module-level ones
+    for plain names, members for `obj.name` — and which names the file defines at module
+    level (they need no look-up elsewhere)."""
+    pieces: list[Piece] = []
+    defined: set[str] = set()
+    enclosing = {s.start_row for s in scopes}
+    attributes = set().union(*near.attributes.values()) if near.attributes else set()
+    for name, weight in near.ranked():
+        symbols = outline.lookup(name)
+        if not symbols:
+            continue
+        if any(s.depth == 0 for s in symbols):
+            defined.add(name)
+        symbols = [s for s in symbols if s.depth == 0 or name in attributes]
+        symbols.sort(key=lambda s: abs(s.row - row))
+        for symbol in symbols[:max_each]:
+            if symbol.row in enclosing:
+                continue
+            pieces.append(Piece(DEFINITION + USE_BONUS * weight - abs(symbol.row - row) / 100,
+                                rows=header_rows(symbol), kind="definition"))
+    return pieces, defined
+
+
+def enclosing_class(outline: FileOutline, scopes: Sequence[Scope]) -> Symbol | None:
+    classes = [s for s in scopes if s.kind == "class"]
+    if not classes:
+        return None
+    return next((s for s in outline.lookup_at(classes[0].start_row)
+                 if s.kind in CONTAINER_KINDS), None)
+
+
+def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
+                  owner: Symbol | None) -> list[Piece]:
+    """Members of the enclosing class `owner` (nearest first, and every attribute) and the
+    definitions beside the outermost enclosing one (nearest first)."""
+    pieces: list[Piece] = []
+    if owner is not None:
+        above, below = outline.around(row)
+        for direction in (above, below):
+            rank = 0
+            for symbol, base in direction:
+                if symbol.parent != owner.qualname:
+                    if symbol.depth <= owner.depth:
+                        break  # out of the class
+                    continue
+                pieces.append(Piece(MEMBER - RANK_DECAY * rank,
+                                    rows=header_rows(symbol.shifted(base)), kind="member"))
+                rank += 1
+                if rank >= MAX_MEMBERS:
+                    break
+        for rank, attribute in enumerate(outline.members(owner.qualname, ATTRIBUTE_KINDS)):
+            pieces.append(Piece(MEMBER - RANK_DECAY * rank, rows=header_rows(attribute),
+                                kind="member"))
+    outermost = next((s for s in reversed(scopes) if s.kind != "block"), None)
+    first = outermost.start_row if outermost is not None else row
+    last = outermost.end_row if outermost is not None else row
+    for direction in (outline.around(first)[0], outline.around(last)[1]):
+        rank = 0
+        for symbol, base in direction:
+            if symbol.depth > 0 or symbol.kind == "attribute" or \
+                    first <= symbol.row + base <= last:
+                continue
+            pieces.append(Piece(SIBLING - RANK_DECAY * rank,
+                                rows=header_rows(symbol.shifted(base)), kind="sibling"))
+            rank += 1
+            if rank >= MAX_SIBLINGS:
+                break
+    return pieces
+
+
+def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: int,
+                   skip: tuple[int, int], names_in: Callable[[str], frozenset[str]]
+                   ) -> tuple[list[Piece], dict[str, float]]:
+    """Rows elsewhere in the file that use the rarer names used near the cursor (code repeats
+    itself: a sibling method doing the same thing), scored by how much they share; and how
+    strongly each other name co-occurs with them."""
+    scores: dict[int, float] = {}
+    for name, weight in near.weights.items():
+        uses = outline.name_counts.get(name, 0)
+        if uses < 2 or uses > MAX_SIMILAR_USES or name in COMMON_WORDS:
+            continue
+        rarity = 1.0 / math.log2(1 + uses)
+        for first, last in outline.spans_using(name, MAX_SIMILAR_UNITS):
+            for r in range(first, min(last, len(lines) - 1) + 1):
+                if skip[0] <= r <= skip[1] or name not in names_in(lines[r]):
+                    continue
+                scores[r] = scores.get(r, 0.0) + rarity * min(weight, 1.0)
+    best = sorted(scores.items(), key=lambda item: -item[1])[:MAX_SIMILAR_ROWS]
+    if not best:
+        return [], {}
+    top = best[0][1]
+    pieces: list[Piece] = []
+    cooccurring: dict[str, float] = {}
+    for r, score in best:
+        pieces.append(Piece(SIMILAR * score / top, rows=(r,), kind="similar"))
+        for name in names_in(lines[r]):
+            if name not in near.weights:
+                cooccurring[name] = cooccurring.get(name, 0.0) + score / top
+    return pieces, cooccurring

@@ -1,0 +1,190 @@
+"""Pack prompt pieces into a token budget, highest score first, and render what was chosen.
+
+A piece is either rows of the current document (rendered in place, in file order, with an
+elision line where rows are skipped) or a line of another file's snippet (labelled with its path).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spark_lsp.context.tokens import TokenCounter
+from spark_lsp.documents.text import line_body
+
+GAP_TOKENS = 3  # an elision line costs about this much
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One candidate: `rows` of the current document, or `text` for another file's snippet (at
+    position `order` within it). Higher `score` is packed first."""
+
+    score: float
+    rows: tuple[int, ...] = ()
+    path: str = ""
+    order: tuple[int, ...] = ()
+    text: str = ""
+    after: int | None = None  # a row that must be in first (the window grows without holes)
+    kind: str = ""  # where it comes from (window, scope, import, definition, member, sibling…)
+
+
+@dataclass
+class Selection:
+    rows: set[int] = field(default_factory=set)
+    snippets: dict[str, dict[tuple[int, ...], str]] = field(default_factory=dict)
+    snippet_scores: dict[str, float] = field(default_factory=dict)
+    used: int = 0
+
+
+def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
+          row_cost: Callable[[int], int], label_cost: Callable[[str], int]) -> int | None:
+    """What adding the piece costs now (None: it adds nothing)."""
+    if piece.rows:
+        new = [r for r in piece.rows if r not in chosen.rows]
+        if not new:
+            return None
+        cost = sum(row_cost(r) for r in new)
+        if not any(r - 1 in chosen.rows or r + 1 in chosen.rows for r in new):
+            cost += GAP_TOKENS
+        return cost
+    lines = chosen.snippets.get(piece.path)
+    if lines is not None and piece.order in lines:
+        return None
+    return count(piece.text) + 1 + (label_cost(piece.path) if lines is None else 0)
+
+
+def _take(piece: Piece, cost: int, chosen: Selection) -> None:
+    if piece.rows:
+        chosen.rows.update(piece.rows)
+    else:
+        lines = chosen.snippets.get(piece.path)
+        if lines is None:
+            lines = chosen.snippets[piece.path] = {}
+            chosen.snippet_scores[piece.path] = piece.score
+        lines[piece.order] = piece.text
+    chosen.used += cost
+
+
+def pack(pieces: Sequence[Piece], budget: int, count: TokenCounter,
+         row_cost: Callable[[int], int], label_cost: Callable[[str], int],
+         selection: Selection | None = None) -> Selection:
+    """Greedy by score: take each piece (best first) that still fits; skip the ones that do
+    not."""
+    chosen = selection if selection is not None else Selection()
+    for piece in sorted(pieces, key=lambda p: -p.score):
+        if chosen.used >= budget:
+            break
+        cost = _cost(piece, chosen, count, row_cost, label_cost)
+        if cost is not None and chosen.used + cost <= budget:
+            _take(piece, cost, chosen)
+    return chosen
+
+
+def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
+                 row_cost: Callable[[int], int], label_cost: Callable[[str], int],
+                 names_of: Callable[[Piece], Iterable[str]], weights: Callable[[str], float],
+                 covered: set[str], selection: Selection) -> Selection:
+    """Greedy by value per token, where a piece's value is its score (/1000) plus the weight of
+    each name it brings that the prompt does not hold yet. Values only fall as the prompt
+    fills, so a piece is re-valued when it comes up (lazy greedy)."""
+    chosen = selection
+    names = [tuple(set(names_of(piece))) for piece in pieces]
+    # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
+    costs = [sum(row_cost(r) for r in p.rows) + GAP_TOKENS if p.rows else count(p.text) + 1
+             for p in pieces]
+
+    def value(number: int) -> float:
+        gain = 0.0
+        for name in names[number]:
+            if name not in covered:
+                gain += weights(name)
+        return pieces[number].score / 1000.0 + gain
+
+    def cost_now(number: int) -> int | None:
+        piece = pieces[number]
+        rows = piece.rows
+        if rows:
+            if any(r in chosen.rows or r - 1 in chosen.rows or r + 1 in chosen.rows
+                   for r in rows):
+                return _cost(piece, chosen, count, row_cost, label_cost)
+            return costs[number]
+        lines = chosen.snippets.get(piece.path)
+        if lines is None:
+            return costs[number] + label_cost(piece.path)
+        return None if piece.order in lines else costs[number]
+
+    heap: list[tuple[float, int]] = []
+    waiting: dict[int, list[int]] = {}  # row → pieces that need it first
+
+    def offer(number: int) -> None:
+        after = pieces[number].after
+        if after is not None and after not in chosen.rows:
+            waiting.setdefault(after, []).append(number)
+            return
+        cost = cost_now(number)
+        if cost is not None:
+            heap.append((-value(number) / max(cost, 1), number))
+
+    for number in range(len(pieces)):
+        offer(number)
+    heapq.heapify(heap)
+    while heap and chosen.used < budget:
+        _, number = heapq.heappop(heap)
+        cost = cost_now(number)
+        if cost is None or chosen.used + cost > budget:
+            continue
+        priority = value(number) / max(cost, 1)
+        if heap and priority < -heap[0][0] - 1e-9:
+            heapq.heappush(heap, (-priority, number))
+            continue
+        piece = pieces[number]
+        _take(piece, cost, chosen)
+        covered.update(names[number])
+        for row in piece.rows:
+            for ready in waiting.pop(row, ()):
+                after_cost = cost_now(ready)
+                if after_cost is not None:
+                    heapq.heappush(heap, (-value(ready) / max(after_cost, 1), ready))
+    return chosen
+
+
+def _indent_of(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(" \t"))]
+
+
+def elision(lines: Sequence[str], first: int, last: int, marker: str) -> str:
+    """The line standing for rows first..last: the marker at the indentation of the first
+    non-blank skipped row."""
+    for row in range(first, min(last + 1, first + 50)):
+        body = line_body(lines[row])
+        if body.strip():
+            return f"{_indent_of(body)}{marker}\n"
+    return f"{marker}\n"
+
+
+def render_rows(lines: Sequence[str], rows: Sequence[int], marker: str, start: int,
+                end: int) -> str:
+    """Rows (sorted) of the document between `start` and `end` (exclusive), eliding the gaps
+    between them; a gap before the first row is elided too unless it starts at `start`=0."""
+    parts: list[str] = []
+    previous = start - 1
+    for row in rows:
+        if row < start or row >= end:
+            continue
+        if row > previous + 1 and (previous >= 0 or start > 0):
+            parts.append(elision(lines, previous + 1, row - 1, marker))
+        text = lines[row]
+        parts.append(text if text.endswith(("\n", "\r")) else text + "\n")
+        previous = row
+    return "".join(parts)
+
+
+def render_snippets(selection: Selection) -> list[tuple[str, str]]:
+    """(path, text) per other file, highest score first; lines in file order."""
+    out = []
+    for path in sorted(selection.snippets, key=lambda p: -selection.snippet_scores[p]):
+        lines = selection.snippets[path]
+        out.append((path, "\n".join(lines[key] for key in sorted(lines))))
+    return out

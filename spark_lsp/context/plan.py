@@ -1,0 +1,185 @@
+"""What could go into a prompt, and what it is worth: the pieces (scored) and the names' weights.
+
+The pieces that always go in come first (the enclosing headers, the rows right around the
+cursor); the rest — more of the window, imports, definitions of the names used near the cursor,
+the classes the nearby code holds instances of, the enclosing class's members and bases,
+siblings, other files' signatures — are packed by value per token (`packing.pack_by_gain`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from spark_lsp.context import hints, local
+from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.packing import Piece
+from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
+from spark_lsp.context.weights import name_weights, names_in
+from spark_lsp.documents.store import DocumentSnapshot
+from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.languages import comment_prefix
+from spark_lsp.syntax.scopes import Scope, enclosing_scopes
+from spark_lsp.syntax.symbols import Import, Symbol
+
+PREFIX_SHARE = 0.3  # of the budget: the rows right above the cursor, always in
+SUFFIX_SHARE = 0.1  # the rows right below it, in its block
+TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
+BASE_CLASS = 560.0  # a base class of the enclosing class
+MAX_HINT_ROWS = 200  # rows of the enclosing function read for annotations and constructors
+
+
+@dataclass
+class Plan:
+    """What the packer works from: pieces that go first (in order of score), the rest (by value
+    per token), and what each name is worth."""
+
+    first: list[Piece] = field(default_factory=list)
+    rest: list[Piece] = field(default_factory=list)
+    weight: Callable[[str], float] = lambda name: 0.0
+
+
+def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
+                  row_cost: Callable[[int], int]) -> list[Piece]:
+    """The rows right above and below the cursor that always go in (shares of the budget)."""
+    function = next((s for s in scopes if s.kind == "function"), None)
+    block = next((s for s in scopes if s.kind == "block"), None)
+    top = function.start_row if function is not None else 0
+    bottom = block.end_row if block is not None else len(lines) - 1
+    pieces: list[Piece] = []
+    for share, rows in ((PREFIX_SHARE, range(row - 1, top - 1, -1)),
+                        (SUFFIX_SHARE, range(row + 1, bottom + 1))):
+        spent = 0
+        for r in rows:
+            spent += row_cost(r)
+            if spent > budget * share:
+                break
+            pieces.append(Piece(local.HEADER - 1 - abs(r - row) / 1000, rows=(r,), kind="nearest"))
+    return pieces
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the cursor is: its scopes (innermost first) and the names used near it."""
+
+    scopes: tuple[Scope, ...]
+    near: local.Near
+    stable_names: frozenset[str] = frozenset()
+
+    def key(self) -> tuple[object, ...]:
+        """What the pieces depend on, less what changes with every keystroke on the cursor's
+        line (the names only it uses, except the receivers of `x.`)."""
+        return (tuple((s.start_row, s.kind) for s in self.scopes), self.stable_names)
+
+
+_WORD_END = re.compile(r"[A-Za-z_$][\w$]*$")
+_WORD_START = re.compile(r"^[\w$]*")
+_RECEIVER = re.compile(r"([A-Za-z_$][\w$]*)\s*(?:\.|->|::)")
+
+
+def locate(snapshot: DocumentSnapshot, row: int, index: int, with_names: bool) -> Cursor:
+    """The cursor's scopes and nearby names (not the word being typed at the cursor)."""
+    lines, language, tree = snapshot.lines, snapshot.language, snapshot.tree
+    if tree is None or language is None:
+        return Cursor((), local.Near())
+    body = lines[row]
+    column = len(body[:index].encode("utf-8"))
+    scopes = tuple(enclosing_scopes(tree, lines, row, column, language))
+    if not with_names:
+        return Cursor(scopes, local.Near())
+    function = next((s for s in scopes if s.kind == "function"), None)
+    first = max(row - local.NEAR_ABOVE, function.start_row if function is not None else 0)
+    near = local.near_names(tree, lines, row, first, min(row + local.NEAR_BELOW,
+                                                         len(lines) - 1), language)
+    typing = body[:index]
+    match = _WORD_END.search(typing)
+    if match:
+        word = match.group() + _WORD_START.match(body[index:]).group()  # type: ignore[union-attr]
+        near.weights.pop(word, None)
+    others = frozenset().union(*(names_in(lines[r]) for r in range(first, min(
+        row + local.NEAR_BELOW, len(lines) - 1) + 1) if r != row))
+    stable = others | frozenset(_RECEIVER.findall(typing))
+    return Cursor(scopes, near, stable)
+
+
+def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: FileOutline | None,
+              engine: ContextEngine | None, budget: int, row_cost: Callable[[int], int]
+              ) -> Plan:
+    """Every piece the prompt could hold, scored, and the names' weights."""
+    lines, language = snapshot.lines, snapshot.language
+    scopes, near = cursor.scopes, cursor.near
+    result = Plan(first=local.scope_pieces(scopes) + _nearest_rows(lines, row, scopes, budget,
+                                                                    row_cost),
+                  rest=local.window_pieces(lines, row, scopes, budget, row_cost))
+    if outline is None or language is None:
+        return result
+    imports = outline.imports()
+    result.rest += local.import_pieces(imports, near, outline.name_counts)
+    definitions, defined = local.definition_pieces(outline, near, row, scopes)
+    result.rest += definitions
+    owner = local.enclosing_class(outline, scopes)
+    result.rest += local.member_pieces(outline, scopes, row, owner)
+    if engine is not None and snapshot.path is not None:
+        result.rest += related_pieces(near, imports, defined, snapshot.path, language,
+                                      comment_prefix(language, snapshot.language_id), engine,
+                                      engine.is_excluded)
+    comment = comment_prefix(language, snapshot.language_id)
+    typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
+                                       engine, comment)
+    result.rest += typed
+    similar, cooccurring = local.similar_pieces(
+        outline, lines, near, row, (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW),
+        names_in)
+    result.rest += similar
+
+    def is_member(name: str) -> bool:
+        return name in typed_names or (owner is not None
+                                       and outline.has_member(owner.qualname, name))
+
+    result.weight = name_weights(
+        outline.name_counts, (b.local for imp in imports for b in imp.bindings),
+        is_member, outline.is_top_level, near.weights, cooccurring)
+    return result
+
+
+def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
+                  outline: FileOutline, owner: Symbol | None, imports: Sequence[Import],
+                  near: local.Near, engine: ContextEngine | None, comment: str
+                  ) -> tuple[list[Piece], set[str]]:
+    """The enclosing class's bases, and the classes of the values used near the cursor (typed
+    parameters and locals, and `self.x` whose type the class or its bases declare)."""
+    language = snapshot.language or ""
+    path = snapshot.path or snapshot.uri
+    workspace = engine if engine is not None and snapshot.path is not None else None
+    excluded = engine.is_excluded if engine is not None else (lambda p: False)
+    function = next((s for s in scopes if s.kind == "function"), None)
+    texts = ["".join(snapshot.lines[max(function.start_row, row - MAX_HINT_ROWS) : row])] \
+        if function is not None else []
+    variables = hints.variable_types(texts)
+    members = outline.members(owner.qualname, positioned=False) if owner is not None else []
+    attributes = hints.attribute_types(members)
+    pieces: list[Piece] = []
+    names: set[str] = set()
+    if owner is not None:
+        used = near.attributes.get("self", set()) | near.attributes.get("this", set())
+        bases = {b: used for b in hints.base_classes(owner.signature)}
+        pieces, names = class_pieces(bases, BASE_CLASS, outline, imports, path, language,
+                                     comment, workspace, excluded, local.header_rows)
+        for base in bases:  # what the bases declare their attributes to be
+            for found in (resolve_name(base, imports, path, language, workspace)
+                          if workspace is not None else []):
+                inherited = found.outline.members(found.symbol.qualname, positioned=False)
+                for name, types in hints.attribute_types(inherited).items():
+                    attributes.setdefault(name, types)
+    classes: dict[str, set[str]] = {}
+    for name, class_names in variables.items():  # every typed parameter and local
+        for class_name in class_names:
+            classes.setdefault(class_name, set()).update(near.attributes.get(name, ()))
+    for receiver in ("self", "this"):
+        for name in near.attributes.get(receiver, ()):
+            for class_name in attributes.get(name, ()):
+                classes.setdefault(class_name, set()).update(near.attributes.get(name, ()))
+    more, typed_names = class_pieces(classes, TYPED, outline, imports, path, language, comment,
+                                     workspace, excluded, local.header_rows)
+    return pieces + more, names | typed_names

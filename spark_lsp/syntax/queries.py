@@ -1,0 +1,55 @@
+"""The tree-sitter queries of each language (`queries/<lang>/<kind>.scm`), compiled once each.
+
+See `queries/README.md` for the capture names each kind of query uses.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from tree_sitter import Query
+
+from spark_lsp.syntax.languages import LANGUAGES, grammar
+
+QUERY_KINDS = ("definitions", "imports", "identifiers", "scopes")
+
+# TSX shares the TypeScript queries (same node names, plus JSX ones no query needs).
+_QUERY_FOLDER = {"tsx": "typescript"}
+
+_SCOPE_PATTERN = re.compile(r"^\s*\((\w+)\)\s*@scope\.(\w+)\s*$")
+
+
+def query_source(language: str, kind: str) -> str:
+    """The text of one `.scm` file; empty when the language has none of that kind."""
+    folder = _QUERY_FOLDER.get(language, language)
+    path = resources.files("spark_lsp.syntax") / "queries" / folder / f"{kind}.scm"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+@functools.cache
+def query(language: str, kind: str) -> Query | None:
+    """The compiled query, or None for an unknown language or a missing file."""
+    if language not in LANGUAGES:
+        return None
+    source = query_source(language, kind)
+    if not source.strip():
+        return None
+    return Query(grammar(language), source)
+
+
+@functools.cache
+def scope_types(language: str) -> dict[str, str]:
+    """Node type → scope kind (`function`, `class`, `block`), read from `scopes.scm`."""
+    types: dict[str, str] = {}
+    for line in query_source(language, "scopes").splitlines():
+        match = _SCOPE_PATTERN.match(line)
+        if match:
+            types[match.group(1)] = match.group(2)
+        elif line.strip() and not line.lstrip().startswith(";"):
+            raise ValueError(f"{language}/scopes.scm: only `(type) @scope.kind` lines: {line!r}")
+    return types

@@ -1,0 +1,2 @@
+(function_definition) @scope.function
+(compound_statement) @scope.block

@@ -1,0 +1,2 @@
+(identifier) @identifier
+(type_identifier) @identifier

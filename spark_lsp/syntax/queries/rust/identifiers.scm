@@ -1,0 +1,3 @@
+(identifier) @identifier
+(field_identifier) @identifier
+(type_identifier) @identifier

@@ -1,0 +1,5 @@
+(identifier) @identifier
+(property_identifier) @identifier
+(shorthand_property_identifier) @identifier
+(shorthand_property_identifier_pattern) @identifier
+(type_identifier) @identifier

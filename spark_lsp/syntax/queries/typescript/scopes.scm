@@ -1,0 +1,12 @@
+(function_declaration) @scope.function
+(generator_function_declaration) @scope.function
+(function_expression) @scope.function
+(arrow_function) @scope.function
+(method_definition) @scope.function
+(class_declaration) @scope.class
+(abstract_class_declaration) @scope.class
+(interface_declaration) @scope.class
+(internal_module) @scope.class
+(class) @scope.class
+(statement_block) @scope.block
+(class_body) @scope.block

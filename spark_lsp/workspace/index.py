@@ -1,0 +1,228 @@
+"""The workspace index: an outline of every source file of the workspace folders, built in the
+background and kept fresh from saves, watched-file events and the open documents.
+
+Bounded by `context.max_index_files` and `context.max_file_bytes`; git-ignored, secret and
+excluded files are never read. Parsing here yields the GIL between chunks, so a background build
+leaves the event loop responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Parser, Point
+
+from spark_lsp.documents.text import split_lines
+from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.languages import grammar, language_for
+from spark_lsp.syntax.outline import outline_tree
+from spark_lsp.syntax.symbols import Import, LinesSource, Symbol
+from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
+from spark_lsp.workspace.modules import import_keys, module_keys
+
+log = logging.getLogger(__name__)
+
+_READ_CHUNK = 16384
+
+
+def outline_source(path: str, text: str, language: str) -> FileOutline:
+    """Parse and outline one file's text (blocking; yields the GIL while parsing)."""
+    data = text.encode("utf-8")
+
+    def read(offset: int, _point: Point) -> bytes:
+        time.sleep(0)  # let the event loop's thread run between chunks
+        return data[offset : offset + _READ_CHUNK]
+
+    tree = Parser(grammar(language)).parse(read)
+    return FileOutline(path, language, outline_tree(tree, LinesSource(split_lines(text)), language))
+
+
+def read_source(path: str, max_bytes: int) -> str | None:
+    """The text of a source file, or None when too big, binary or unreadable."""
+    try:
+        if os.path.getsize(path) > max_bytes:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError:
+        return None
+    if len(data) > max_bytes or b"\x00" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    files: int
+    truncated: bool
+    seconds: float
+
+
+class WorkspaceIndex:
+    """Outlines of workspace files by path, and which files define a name or match a module."""
+
+    def __init__(self, roots: Sequence[Path | str], settings: ContextSettings,
+                 rules: IgnoreRules | None = None) -> None:
+        self.roots = [Path(os.path.abspath(root)) for root in roots]
+        self.settings = settings
+        self.rules = rules if rules is not None else IgnoreRules(self.roots, settings.exclude)
+        self._files: dict[str, FileOutline] = {}
+        self._by_name: dict[str, dict[str, None]] = {}
+        self._by_key: dict[str, dict[str, None]] = {}
+        self._lock = threading.RLock()
+        self.ready = threading.Event()
+        self.cancelled = threading.Event()
+        self.stats = IndexStats(0, False, 0.0)
+        self.generation = 0  # bumped by every change to the index
+
+    # -- settings and rules --------------------------------------------------------------------
+
+    def update_settings(self, settings: ContextSettings, rules: IgnoreRules | None = None) -> None:
+        """New limits/excludes; files that are now excluded leave the index."""
+        if rules is not None:
+            self.rules = rules
+        elif settings.exclude != self.settings.exclude:
+            self.rules = IgnoreRules(self.roots, settings.exclude)
+        self.settings = settings
+        self.prune_excluded()
+
+    def is_excluded(self, path: str | None) -> bool:
+        return path is not None and self.rules.is_excluded(path)
+
+    def prune_excluded(self) -> None:
+        with self._lock:
+            paths = list(self._files)
+        for path in paths:
+            if self.rules.is_excluded(path):
+                self.remove_file(path)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def candidates(self) -> Iterator[str]:
+        """Source files of the workspace folders that the rules allow, in walk order."""
+        for root in self.roots:
+            for directory, dirs, files in os.walk(root):
+                if self.cancelled.is_set():
+                    return
+                here = Path(directory)
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS
+                                 and not self.rules.is_excluded(here / d, is_dir=True))
+                for name in sorted(files):
+                    path = here / name
+                    if language_for(None, name) is None or self.rules.is_excluded(path):
+                        continue
+                    yield str(path)
+
+    def build(self, on_progress: Callable[[int], None] | None = None) -> IndexStats:
+        """Index every candidate file (blocking: run it in a worker thread)."""
+        started = time.perf_counter()
+        count, truncated = 0, False
+        try:
+            for path in self.candidates():
+                if self.cancelled.is_set():
+                    break
+                if count >= self.settings.max_index_files:
+                    truncated = True
+                    break
+                if self.update_file(path):
+                    count += 1
+                    if on_progress is not None and count % 200 == 0:
+                        on_progress(count)
+        finally:
+            self.stats = IndexStats(count, truncated, time.perf_counter() - started)
+            self.ready.set()
+        log.info("indexed %d files in %.1f s%s", count, self.stats.seconds,
+                 " (limit reached)" if truncated else "")
+        return self.stats
+
+    def update_file(self, path: str, text: str | None = None) -> bool:
+        """(Re-)index one file from `text` or from disk; False when it is not indexable."""
+        path = os.path.abspath(path)
+        language = language_for(None, path)
+        if language is None or self.rules.is_excluded(path) or self.root_of(path) is None:
+            self.remove_file(path)
+            return False
+        if text is None:
+            text = read_source(path, self.settings.max_file_bytes)
+        elif len(text) > self.settings.max_file_bytes:
+            text = None
+        if text is None:
+            self.remove_file(path)
+            return False
+        outline = outline_source(path, text, language)
+        with self._lock:
+            if path not in self._files and len(self._files) >= self.settings.max_index_files:
+                return False
+            self._remove(path)
+            self.generation += 1
+            self._files[path] = outline
+            for name in outline.names():
+                self._by_name.setdefault(name, {})[path] = None
+            for key in module_keys(path, language):
+                self._by_key.setdefault(key, {})[path] = None
+        return True
+
+    def remove_file(self, path: str) -> None:
+        with self._lock:
+            self._remove(os.path.abspath(path))
+
+    def _remove(self, path: str) -> None:
+        outline = self._files.pop(path, None)
+        if outline is None:
+            return
+        self.generation += 1
+        for table, keys in ((self._by_name, outline.names()),
+                            (self._by_key, module_keys(path, outline.language))):
+            for key in list(keys):
+                entry = table.get(key)
+                if entry is not None:
+                    entry.pop(path, None)
+                    if not entry:
+                        del table[key]
+
+    def root_of(self, path: str) -> Path | None:
+        return self.rules.root_of(Path(path))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def file(self, path: str) -> FileOutline | None:
+        return self._files.get(os.path.abspath(path))
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return list(self._files)
+
+    def definitions(self, name: str, limit: int = 8) -> list[tuple[FileOutline, Symbol]]:
+        """Definitions of `name` anywhere in the workspace (at most `limit` files)."""
+        with self._lock:
+            paths = list(self._by_name.get(name, ()))[:limit]
+        found: list[tuple[FileOutline, Symbol]] = []
+        for path in paths:
+            outline = self.file(path)
+            if outline is not None:
+                found.extend((outline, symbol) for symbol in outline.lookup(name))
+        return found
+
+    def resolve(self, imp: Import, from_path: str, language: str, name: str = ""
+                ) -> list[FileOutline]:
+        """The workspace files an import names, nearest to `from_path` first."""
+        here = os.path.abspath(from_path)
+        with self._lock:
+            for key in import_keys(imp, here, language, name):
+                paths = [p for p in self._by_key.get(key, ()) if p != here]
+                if paths:
+                    break
+            else:
+                return []
+        paths.sort(key=lambda p: -len(os.path.commonpath([p, here])))
+        return [o for o in (self.file(p) for p in paths[:4]) if o is not None]

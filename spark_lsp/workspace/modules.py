@@ -1,0 +1,80 @@
+"""Which workspace files an import names: module specs mapped onto file paths, per language.
+
+A file is registered under the tails of its path without extension (`pkg/sub/mod.py` →
+`mod`, `sub/mod`, `pkg/sub/mod`; a package's `__init__.py`, `index.js` or `mod.rs` also under its
+directory); an import is turned into the key its files would have.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import PurePath
+
+from spark_lsp.syntax.symbols import Import
+
+MAX_KEY_PARTS = 6
+_PACKAGE_FILES = frozenset({"__init__", "index", "mod", "lib"})
+_JS_LIKE = frozenset({"javascript", "typescript", "tsx"})
+
+
+def module_keys(path: str, language: str | None = None) -> list[str]:
+    """The keys a file is found under (see module docstring), the absolute ones first."""
+    pure = PurePath(os.path.abspath(path))
+    stem = str(pure.with_suffix(""))
+    keys = [stem]
+    parts = [*pure.parent.parts[-MAX_KEY_PARTS:], pure.stem]
+    if pure.stem in _PACKAGE_FILES or language == "go":  # a Go package is its directory
+        keys.append(str(pure.parent))
+        if pure.stem in _PACKAGE_FILES:
+            parts = parts[:-1]
+    for start in range(len(parts) - 1, -1, -1):
+        tail = parts[start:]
+        if tail and tail[0] != "/":
+            keys.append("/".join(tail))
+        if language == "go" and start < len(parts) - 1:
+            keys.append("/".join(parts[start:-1]))
+    return [key for key in dict.fromkeys(keys) if not key.startswith("//")]
+
+
+def _strip_ext(path: str) -> str:
+    base, ext = os.path.splitext(path)
+    return base if ext else path
+
+
+def import_keys(imp: Import, from_path: str, language: str, name: str = "") -> list[str]:
+    """Keys to look the imported module up by, best first. For Python `from . import x` the
+    module may be `x` itself (`name`)."""
+    here = PurePath(from_path).parent
+    module = imp.module
+    if language == "python":
+        if imp.level:
+            base = here
+            for _ in range(imp.level - 1):
+                base = base.parent
+            target = base.joinpath(*module.split(".")) if module else base
+            keys = [str(target)]
+            if name:
+                keys.insert(0, str(target / name))
+            return keys
+        dotted = module.replace(".", "/")
+        return [f"{dotted}/{name}", dotted] if name else [dotted]
+    if language in _JS_LIKE:
+        if module.startswith("."):
+            return [_strip_ext(os.path.normpath(str(here / module)))]
+        return [module.lstrip("@")]
+    if language == "rust":
+        parts = [p for p in module.split("::") if p not in ("crate", "self", "super", "")]
+        keys = ["/".join(parts)] if parts else []
+        if name:
+            keys.insert(0, "/".join([*parts, name]))
+        return keys
+    if language in ("c", "cpp"):
+        local = os.path.normpath(str(here / module))
+        return [_strip_ext(local), _strip_ext(module)]
+    if language == "java":
+        return [module.replace(".", "/")]
+    return [module.strip("/")]  # go: a package path; its files are in that directory
+
+
+def is_absolute_key(key: str) -> bool:
+    return key.startswith("/")
