@@ -7,17 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from spark_lsp import __version__, logs
-from spark_lsp.completion.types import Suggestion
+from spark_lsp.actions import lsp as action_lsp
+from spark_lsp.actions.kinds import KINDS, RUN_ACTION_COMMAND, ActionData, BadActionData, wanted
+from spark_lsp.actions.service import Outcome
+from spark_lsp.completion.types import Answer, Suggestion, menu_item
+from spark_lsp.context.secrets import install_log_redaction, redact
 from spark_lsp.documents.text import PositionError
 from spark_lsp.session import Session
 
 log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "spark/status"  # params: completion.types.Answer.status()
 
 _UNDECODABLE = object()
 
@@ -47,7 +53,30 @@ class SparkProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if message is _UNDECODABLE:
             return
+        if getattr(message, "jsonrpc", None) != "2.0":
+            self._invalid_request(message)
+            return
         super().handle_message(message)
+
+    def _invalid_request(self, message: Any) -> None:
+        """JSON that is not a JSON-RPC 2.0 message: -32600 (with its id when it has one)."""
+        msg_id = message.get("id") if isinstance(message, dict) else getattr(message, "id", None)
+        has_method = isinstance(message, dict) and "method" in message
+        if has_method and "id" not in message:
+            log.warning("ignored a notification that is not JSON-RPC 2.0")
+            return
+        log.warning("invalid JSON-RPC message (request %s)", msg_id)
+        self._send_data({
+            "jsonrpc": "2.0", "id": msg_id if isinstance(msg_id, (int, str)) else None,
+            "error": {"code": types.ErrorCodes.InvalidRequest.value,
+                      "message": "not a JSON-RPC 2.0 request"},
+        })
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # pygls cancels async request handlers, but not workspace/executeCommand ones: tell the
+        # action service, which cancels the action running for that request.
+        self._server.session.actions.cancel_request(msg_id)
+        super()._handle_cancel_notification(msg_id)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
@@ -72,6 +101,8 @@ class SparkProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         self._server.session.documents.close(params.text_document.uri)
+        self._server.session.context.document_closed(params.text_document.uri)
+        self._server.session.completions.document_closed(params.text_document.uri)
 
 
 class SparkServer(LanguageServer):
@@ -84,6 +115,20 @@ class SparkServer(LanguageServer):
         )
         self.session = Session()
         self.client_log = logs.configure()
+        install_log_redaction(logging.getLogger("spark_lsp"))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log errors outside a request and carry on. (pygls's default also shuts its thread pool
+        down, which stops the stdin reader: one malformed message would end the server.)
+        Requests already got their error response; unparsable JSON gets -32700 here."""
+        if isinstance(error, (ValueError, UnicodeError)) and source is JsonRpcException:
+            # json.loads failed before any id could be read (JSONDecodeError is a ValueError)
+            self.protocol._send_data({  # raw: the response must carry "id": null
+                "jsonrpc": "2.0", "id": None,
+                "error": {"code": types.ErrorCodes.ParseError.value,
+                          "message": f"parse error: {error}"},
+            })
+        log.error("%s: %s", getattr(source, "__name__", source), redact(str(error)))
 
 
 server = SparkServer()
@@ -100,11 +145,18 @@ def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
     root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
     path = to_fs_path(root) if root else params.root_path
     ls.session.workspace_root = Path(path) if path else None
+    folders = [to_fs_path(f.uri) for f in params.workspace_folders or []]
+    ls.session.set_workspace_folders([f for f in folders if f] or ([path] if path else []))
     options = params.initialization_options
     ls.session.initialization_options = options if isinstance(options, dict) else None
     ls.client_log.attach(ls.window_log_message)
+    ls.session.router.show_message = lambda text: _show_warning(ls, text)
     result = ls.session.reload_settings()
     _report_problems(ls, result.problems)
+
+
+def _show_warning(ls: SparkServer, text: str) -> None:
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
 
 
 def _report_problems(ls: SparkServer, problems: tuple[str, ...]) -> None:
@@ -136,6 +188,37 @@ async def _pull_configuration(ls: SparkServer) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
     await _pull_configuration(ls)
+    ls.session.index_workspace()
+    await _watch_files(ls)
+
+
+async def _watch_files(ls: SparkServer) -> None:
+    """Ask the client for file events (keeps the workspace index fresh) when it can send them."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+            types.Registration(id="spark-watched-files",
+                               method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                               register_options=options)]))
+    except Exception as exc:  # a client that refuses must not stop the server
+        log.debug("file watching not registered: %s", exc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: SparkServer, params: types.DidSaveTextDocumentParams) -> None:
+    await ls.session.file_saved(params.text_document.uri, params.text)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(ls: SparkServer,
+                                   params: types.DidChangeWatchedFilesParams) -> None:
+    await ls.session.files_changed(
+        [(c.uri, c.type == types.FileChangeType.Deleted) for c in params.changes])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -157,18 +240,24 @@ def _to_range(s: Suggestion) -> types.Range:
     )
 
 
-async def _suggest(ls: SparkServer, uri: str, position: types.Position) -> Suggestion | None:
+async def _answer(ls: SparkServer, uri: str, position: types.Position,
+                  deadline_ms: float | None = None) -> Answer:
     try:
-        return await ls.session.inline_completion(uri, position.line, position.character)
+        return await ls.session.answer_completion(uri, position.line, position.character,
+                                                  deadline_ms)
     except (KeyError, PositionError) as exc:
         raise JsonRpcInvalidParams(str(exc)) from exc
 
 
-@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(work_done_progress=False))
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION,
+                types.InlineCompletionOptions(work_done_progress=False))
 async def inline_completion(
     ls: SparkServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
-    suggestion = await _suggest(ls, params.text_document.uri, params.position)
+    answer = await _answer(ls, params.text_document.uri, params.position)
+    if not answer.superseded:
+        ls.protocol.notify(STATUS_NOTIFICATION, answer.status())
+    suggestion = answer.suggestion
     if suggestion is None:
         return None
     return types.InlineCompletionList(
@@ -182,24 +271,85 @@ async def inline_completion(
 async def completion(
     ls: SparkServer, params: types.CompletionParams
 ) -> types.CompletionList | None:
-    suggestion = await _suggest(ls, params.text_document.uri, params.position)
+    """For editors without inline completion (Helix): what is ready by the answer deadline."""
+    deadline = ls.session.settings.completion.answer_deadline_ms
+    suggestion = (await _answer(ls, params.text_document.uri, params.position, deadline)).suggestion
     if suggestion is None:
         return None
-    first_line = suggestion.text.strip().split("\n", 1)[0]
-    label = first_line if len(first_line) <= 40 else first_line[:39] + "…"
+    entry = menu_item(suggestion)
     item = types.CompletionItem(
-        label=label,
+        label=entry.label,
         kind=types.CompletionItemKind.Snippet,
         detail="spark-lsp",
         documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
                                           value=f"```\n{suggestion.text}\n```"),
-        text_edit=types.TextEdit(range=_to_range(suggestion), new_text=suggestion.text),
+        text_edit=types.TextEdit(
+            range=types.Range(
+                start=types.Position(line=entry.line, character=entry.start_character),
+                end=types.Position(line=entry.line, character=entry.end_character)),
+            new_text=entry.new_text),
         insert_text_format=types.InsertTextFormat.PlainText,
-        filter_text=suggestion.text.strip()[:40],
+        filter_text=entry.filter_text,
         sort_text="0",
         preselect=True,
     )
     return types.CompletionList(is_incomplete=True, items=[item])
+
+
+@server.feature("spark/debugStats")
+async def debug_stats(ls: SparkServer, params: Any) -> dict[str, int]:
+    """Leak-check figures for the soak benchmark and tests (not an editor feature)."""
+    return ls.session.debug_stats()
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=list(KINDS), resolve_provider=True),
+)
+def code_action(
+    ls: SparkServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command] | None:
+    r = params.range
+    offers = ls.session.code_actions(params.text_document.uri, (r.start.line, r.start.character),
+                                     (r.end.line, r.end.character))
+    support = action_lsp.client_support(ls.client_capabilities)
+    items = [action_lsp.code_action(offer, support) for offer in offers
+             if wanted(offer.data.kind, params.context.only)]
+    return items or None
+
+
+async def _run_action(ls: SparkServer, raw: Any, request_id: Any = None) -> Outcome:
+    try:
+        data = ActionData.from_json(raw)
+    except BadActionData as exc:
+        raise JsonRpcInvalidParams(str(exc)) from exc
+    support = action_lsp.client_support(ls.client_capabilities)
+    progress = action_lsp.LspProgress(ls.work_done_progress) if support.progress else None
+    outcome = await ls.session.run_action(data, progress, request_id)
+    message = action_lsp.message(outcome)
+    if message is not None:
+        ls.window_show_message(message)
+    return outcome
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+async def resolve_code_action(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
+    outcome = await _run_action(ls, action.data)
+    return action_lsp.resolved(action, outcome, action_lsp.client_support(ls.client_capabilities))
+
+
+@server.command(RUN_ACTION_COMMAND)
+async def run_action(ls: SparkServer, *arguments: Any) -> None:
+    """For clients that do not resolve code actions: run the model, then workspace/applyEdit."""
+    outcome = await _run_action(ls, arguments[0] if arguments else None, ls.protocol.msg_id)
+    if outcome.edit is not None:
+        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=action_lsp.workspace_edit(outcome.edit, outcome.title,
+                                           action_lsp.client_support(ls.client_capabilities)),
+            label=outcome.title))
+        if not result.applied:
+            _show_warning(ls, f"{outcome.title}: the editor did not apply the edit"
+                          + (f" ({result.failure_reason})" if result.failure_reason else ""))
 
 
 @server.feature(types.SHUTDOWN)

@@ -6,16 +6,20 @@ handlers take a snapshot of what they need before their first await.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from spark_lsp import settings as settings_mod
-from spark_lsp.completion.pipeline import prepare
+from spark_lsp.actions.kinds import ActionData, Pos
+from spark_lsp.actions.service import ActionService, Offer, Outcome, ProgressSink
 from spark_lsp.completion.service import CompletionService
-from spark_lsp.completion.types import Suggestion
-from spark_lsp.documents.store import DocumentStore
+from spark_lsp.completion.types import Answer, Suggestion
+from spark_lsp.context.engine import ContextEngine, using
+from spark_lsp.documents.store import DocumentSnapshot, DocumentStore, uri_to_path
 from spark_lsp.models.router import Router
 from spark_lsp.settings import Settings, SettingsResult
 
@@ -31,6 +35,11 @@ class Session:
         self.documents = DocumentStore()
         self.router = Router(self.settings_result.settings)
         self.completions = CompletionService()
+        self.actions = ActionService()
+        # Outlines, workspace index, ignore rules and token counter for the context builder.
+        self.context = ContextEngine(self.documents, self.settings.context)
+        self.context.backend = lambda: self.router.route("fast").backend
+        self._index_task: asyncio.Task[object] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -44,20 +53,86 @@ class Session:
         self.settings_result = result
         self.documents.max_parse_bytes = result.settings.completion.max_document_bytes
         self.router.update(result.settings)
+        self.context.update_settings(result.settings.context)
         for problem in result.problems:
             log.warning("settings: %s", problem)
         return result
 
     async def inline_completion(self, uri: str, line: int, character: int) -> Suggestion | None:
+        return (await self.answer_completion(uri, line, character)).suggestion
+
+    async def answer_completion(self, uri: str, line: int, character: int,
+                                deadline_ms: float | None = None) -> Answer:
+        """A suggestion at a place (cache or fast model), with what the status bar shows."""
+        started = time.perf_counter()
+        document = self.documents.get(uri)
+        if document is None:
+            raise KeyError(f"document not open: {uri}")
+        settings = self.settings
+        lines = document.buffer.lines
+        if (document.is_binary or len(lines[min(line, len(lines) - 1)])
+                > settings.completion.max_line_chars or self.context.is_excluded(document.path)):
+            return Answer(None, "none", settings.fast.model or settings.fast.provider)
+
+        def take_snapshot() -> DocumentSnapshot:  # only on a cache miss: it may reparse
+            snapshot = self.documents.snapshot(uri)
+            assert snapshot is not None
+            return snapshot
+
+        with using(self.context):  # prepare() builds the context with it
+            return await self.completions.complete(
+                uri, lines, take_snapshot, line, character, settings,
+                lambda: self.router.route("fast"), deadline_ms=deadline_ms, started=started)
+
+    def code_actions(self, uri: str, start: Pos, end: Pos) -> list[Offer]:
+        """The code actions at a cursor or selection (no model call); none for unknown documents."""
         snapshot = self.documents.snapshot(uri)
         if snapshot is None:
-            raise KeyError(f"document not open: {uri}")
-        if snapshot.is_binary:
-            return None
-        settings = self.settings
-        job = prepare(snapshot, line, character, settings)
-        route = self.router.route("fast")
-        return await self.completions.complete(job, route, settings)
+            return []
+        return self.actions.offers(snapshot, start, end, self.settings, self.router.has_strong)
+
+    async def run_action(self, data: ActionData, progress: ProgressSink | None = None,
+                         request_id: Any = None) -> Outcome:
+        def current_version() -> int | None:
+            document = self.documents.get(data.uri)
+            return document.version if document is not None else None
+
+        with using(self.context):  # actions build their context with it too
+            return await self.actions.run(data, self.documents.snapshot(data.uri),
+                                          current_version, self.settings, self.router, progress,
+                                          request_id)
+
+    def debug_stats(self) -> dict[str, int]:
+        """Figures for leak checks (`spark/debugStats`): live asyncio tasks other than the
+        caller, in-flight completions, open documents, open (and busy) model connections."""
+        current = asyncio.current_task()
+        return {
+            "tasks": sum(1 for t in asyncio.all_tasks() if t is not current and not t.done()),
+            "inflight": self.completions.inflight,
+            "documents": len(self.documents),
+            "connections": self.router.open_connections(),
+            "busy_connections": self.router.open_connections(busy_only=True),
+        }
+
+    def set_workspace_folders(self, folders: list[str]) -> None:
+        """The folders to index (call before `index_workspace`)."""
+        self.context.set_roots(folders)
+
+    def index_workspace(self) -> None:
+        """Index the workspace folders in the background (a worker thread)."""
+        if self._index_task is None or self._index_task.done():
+            self._index_task = asyncio.ensure_future(self.context.build_index())
+
+    async def file_saved(self, uri: str, text: str | None) -> None:
+        await self.context.file_saved(uri_to_path(uri), text)
+
+    async def files_changed(self, changes: list[tuple[str, bool]]) -> None:
+        """Watched-file events: (uri, deleted)."""
+        paths = [(path, deleted) for uri, deleted in changes
+                 if (path := uri_to_path(uri)) is not None]
+        await self.context.files_changed(paths)
 
     async def aclose(self) -> None:
+        self.context.close()
+        await self.completions.aclose()
         await self.router.aclose()

@@ -63,6 +63,10 @@ class CompletionSettings:
 @dataclass(frozen=True)
 class ActionsSettings:
     stronger_threshold: float | Literal["auto"] = "auto"
+    max_tokens: int = 1024  # per code-action answer (completions use the tier's max_tokens)
+    # A whole code-action answer may take this long; the tier's timeout_ms still bounds each
+    # wait for data. (A tier's own timeout_ms bounds a whole completion: too short here.)
+    timeout_ms: int = 120_000
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from spark_lsp.completion.types import Answer, CompletionJob, Source, Suggestion
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body, utf16_len, utf16_to_index
 from spark_lsp.models.base import ModelError
+from spark_lsp.models.health import CircuitOpen
 from spark_lsp.models.router import Route
 from spark_lsp.settings import Settings
 
@@ -40,7 +41,9 @@ MAX_TYPED_AHEAD = 64  # characters typed while a generation streams that it may 
 def no_suggestion_after(error: Exception) -> Suggestion | None:
     """The one place where a model fault (or a model configuration error) becomes "no
     suggestion". Users are told about faults by the backend guard; here it is only logged."""
-    if isinstance(error, ModelError):
+    if isinstance(error, CircuitOpen):
+        log.debug("completion skipped: %s", error)  # per keystroke while paused: not news
+    elif isinstance(error, ModelError):
         log.warning("completion failed (%s): %s", error.kind, error)
     else:
         log.warning("completion failed: %s", error)

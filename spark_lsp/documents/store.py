@@ -24,6 +24,18 @@ def uri_to_path(uri: str) -> str | None:
     return unquote(parsed.path)
 
 
+def valid_text(text: str) -> str:
+    """`text` as UTF-8 can carry it. JSON may hold lone UTF-16 surrogates (valid JSON, invalid
+    Unicode); each becomes U+FFFD, also one UTF-16 unit, so every position stays where it was."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 @dataclass
 class Document:
     uri: str
@@ -83,6 +95,7 @@ class DocumentStore:
 
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         path = uri_to_path(uri)
+        text = valid_text(text)
         buffer = TextBuffer(text)
         document = Document(
             uri=uri, language_id=language_id, version=version, buffer=buffer, path=path
@@ -95,7 +108,9 @@ class DocumentStore:
         document.is_binary = "\x00" in text
         language = language_for(document.language_id, document.path)
         document.language = language
-        too_big = len(text) > self.max_parse_bytes
+        too_big = len(text) > self.max_parse_bytes or (
+            len(text) * 4 > self.max_parse_bytes and len(text.encode()) > self.max_parse_bytes
+        )
         if language is None or document.is_binary or too_big:
             document.syntax = None
             return
@@ -108,6 +123,7 @@ class DocumentStore:
         document = self._documents.get(uri)
         if document is None:
             return None
+        text = valid_text(text)
         document.buffer.replace_all(text)
         document.version = version
         self._attach_syntax(document, text)
@@ -120,12 +136,16 @@ class DocumentStore:
         document = self._documents.get(uri)
         if document is None:
             return None
+        text = valid_text(text)
         change = document.buffer.apply(start, end, text)
         document.version = version
         document.edits_since_open += 1
-        if "\x00" in text and document.syntax is not None:
+        if "\x00" in text:
             document.is_binary = True
             document.syntax = None
+        if (document.syntax is not None and len(text) > 65_536
+                and document.buffer.byte_length > self.max_parse_bytes):
+            document.syntax = None  # a paste made it too big to parse
         if document.syntax is not None:
             document.syntax.edit(change)
         return document

@@ -107,6 +107,18 @@ class TextBuffer:
             return last, len(line_body(self.lines[last]))
         return line, utf16_to_index(self.lines[line], character)
 
+    def tree_sitter_point(self, row: int, column: int) -> tuple[int, int]:
+        """(row, byte column) of our line `row` as tree-sitter counts them: only `\\n` ends a row,
+        so lines ending in a lone `\\r` run on into the next one."""
+        if not self._lone_cr_lines:
+            return row, column
+        ts_row = sum(1 for line in self.lines[:row] if line.endswith("\n"))
+        previous = row - 1
+        while previous >= 0 and self.lines[previous].endswith("\r"):
+            column += self._byte_lens[previous]
+            previous -= 1
+        return ts_row, column
+
     def offset_in_line_bytes(self, row: int, index: int) -> int:
         return len(self.lines[row][:index].encode("utf-8"))
 
@@ -149,6 +161,8 @@ class TextBuffer:
         old_end_byte = (
             start_byte - start_col_bytes + sum(self._byte_lens[s_line:e_line]) + end_col_bytes
         )
+        start_point = self.tree_sitter_point(s_line, start_col_bytes)
+        old_end_point = self.tree_sitter_point(e_line, end_col_bytes)
 
         # Re-split from one line before to one line after the edit, so a `\r` and a `\n` that
         # the edit brings together (or apart) end up in the right lines.
@@ -176,16 +190,16 @@ class TextBuffer:
         newline_count = new_text_bytes.count(b"\n")
         if newline_count:
             new_end_point = (
-                s_line + newline_count,
+                start_point[0] + newline_count,
                 len(new_text_bytes) - new_text_bytes.rfind(b"\n") - 1,
             )
         else:
-            new_end_point = (s_line, start_col_bytes + len(new_text_bytes))
+            new_end_point = (start_point[0], start_point[1] + len(new_text_bytes))
         return ByteEdit(
             start_byte=start_byte,
             old_end_byte=old_end_byte,
             new_end_byte=new_end_byte,
-            start_point=(s_line, start_col_bytes),
-            old_end_point=(e_line, end_col_bytes),
+            start_point=start_point,
+            old_end_point=old_end_point,
             new_end_point=new_end_point,
         )

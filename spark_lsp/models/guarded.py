@@ -4,6 +4,13 @@ It wraps any backend with the reliability and privacy rules that must hold for a
 secrets are masked in the request, a circuit breaker refuses calls to an endpoint that keeps
 failing, an overall deadline (`timeout_ms`) bounds the whole stream, a fault after some text ends
 the stream with that text, and failures reach the user once per kind (see `health.py`).
+
+The inner stream is read by a task of its own (`_Pump`) that is never cancelled from outside:
+httpcore (1.0.9) leaves a connection ACTIVE in its pool for good when an asyncio cancellation
+lands while a response is being set up or closed (encode/httpcore#1093), and in a server that
+cancels on every keystroke those pile up until the pool is exhausted. So a reader that stops
+(early stop, supersede, `$/cancelRequest`, the deadline) only asks the pump to stop: the pump
+closes the stream cleanly at its next chunk, or when the backend's own timeout ends the read.
 """
 
 from __future__ import annotations
@@ -18,6 +25,45 @@ from spark_lsp.models.health import BreakerPolicy, CircuitBreaker, CircuitOpen, 
 from spark_lsp.settings import ModelSettings, api_key
 
 log = logging.getLogger(__name__)
+
+_END = object()
+# A pump asked to stop gets this long past its backend's timeout (or this alone, without one)
+# before it is cancelled after all.
+STOP_GRACE_S = 5.0
+
+
+class _Pump:
+    """Reads one inner stream into a queue, in its own task, until the end or a stop request."""
+
+    def __init__(self, inner: AsyncIterator[str], grace_s: float) -> None:
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self._stop = False
+        self._grace_s = grace_s
+        self.task = asyncio.ensure_future(self._run(inner))
+
+    async def _run(self, inner: AsyncIterator[str]) -> None:
+        try:
+            async for chunk in inner:
+                if self._stop:
+                    break
+                if chunk:
+                    self.queue.put_nowait(chunk)
+        except Exception as exc:  # handed to the reader, which raises it
+            self.queue.put_nowait(exc)
+        finally:
+            try:
+                close = getattr(inner, "aclose", None)
+                if close is not None:
+                    await close()
+            finally:
+                self.queue.put_nowait(_END)
+
+    def stop(self) -> None:
+        """Ask the pump to close its stream at the next chunk; never waits."""
+        self._stop = True
+        if not self.task.done():
+            handle = asyncio.get_running_loop().call_later(self._grace_s, self.task.cancel)
+            self.task.add_done_callback(lambda _: handle.cancel())
 
 
 class GuardedBackend:
@@ -40,7 +86,13 @@ class GuardedBackend:
         self.breaker = CircuitBreaker(policy)
         self.notifier = FailureNotifier(name, show)
         self.deadline_s = settings.timeout_ms / 1000 if settings.timeout_ms > 0 else None
+        self._pumps: set[asyncio.Task[None]] = set()
         remember_secret(api_key(settings))
+
+    @property
+    def pumps(self) -> int:
+        """Streams still being read (stopping ones included)."""
+        return len(self._pumps)
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
         if not self.breaker.allow():
@@ -48,7 +100,7 @@ class GuardedBackend:
             return self._refuse()
         if self.mask_secrets:
             request = mask_request(request)
-        return self._guard(self.inner.stream(request))
+        return self._guard(request)
 
     async def _refuse(self) -> AsyncIterator[str]:
         last = self.breaker.last_error
@@ -61,46 +113,51 @@ class GuardedBackend:
         )
         yield ""  # pragma: no cover - makes this an async generator
 
-    async def _guard(self, inner: AsyncIterator[str]) -> AsyncIterator[str]:
+    async def _guard(self, request: ModelRequest) -> AsyncIterator[str]:
+        """The inner stream under the deadline. Health is judged on how a stream ends: normally
+        or closed early by its reader (an early stop) is a success; a `ModelError` is a failure;
+        a cancellation says nothing."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline_s if self.deadline_s is not None else None
+        pump = _Pump(self.inner.stream(request), (self.deadline_s or 0.0) + STOP_GRACE_S)
+        self._pumps.add(pump.task)
+        pump.task.add_done_callback(self._pumps.discard)
         got_text = False
         try:
             while True:
                 try:
                     async with asyncio.timeout_at(deadline):
-                        chunk = await anext(inner)
-                except StopAsyncIteration:
-                    break
+                        item = await pump.queue.get()
                 except TimeoutError:
-                    if got_text:
-                        log.info("%s: answer cut at the %d ms deadline", self.notifier.name,
-                                 self.settings.timeout_ms)
-                        return
-                    raise ModelTimeout(
-                        f"{self.notifier.name}: no answer within {self.settings.timeout_ms} ms"
-                    ) from None
-                if chunk:
                     if not got_text:
-                        self._succeeded()
-                    got_text = True
-                    yield chunk
+                        raise ModelTimeout(f"{self.notifier.name}: no answer within"
+                                           f" {self.settings.timeout_ms} ms") from None
+                    log.info("%s: answer cut at the %d ms deadline", self.notifier.name,
+                             self.settings.timeout_ms)
+                    break
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                got_text = True
+                yield str(item)
         except ModelError as exc:
             self._failed(exc)
             if got_text:
-                log.info("%s: stream failed after some text (%s); using that text",
+                log.info("%s: the stream broke after some text (%s); using that text",
                          self.notifier.name, exc.kind)
                 return
             raise
+        except GeneratorExit:
+            self._succeeded()  # the reader had enough
+            raise
         except BaseException:
-            if not got_text:
-                self.breaker.record_abandoned()  # cancelled: neither success nor failure
+            self.breaker.record_abandoned()  # cancelled: neither success nor failure
             raise
         else:
-            if not got_text:
-                self._succeeded()  # a well-formed empty answer is still a healthy endpoint
+            self._succeeded()
         finally:
-            await inner.aclose()  # type: ignore[attr-defined]
+            pump.stop()
 
     def _succeeded(self) -> None:
         self.breaker.record_success()
@@ -111,8 +168,31 @@ class GuardedBackend:
         persistent = self.breaker.state == "open"
         self.notifier.failure(error, persistent, self.breaker.retry_in())
 
+    def open_connections(self, busy_only: bool = False) -> int:
+        """Connections the inner backend's HTTP pool holds open, or of those the ones not idle
+        (0 when it has no pool). A debug figure: it reads httpx/httpcore internals."""
+        pool = getattr(getattr(getattr(self.inner, "_client", None), "_transport", None),
+                       "_pool", None)
+        connections = list(getattr(pool, "connections", ()))
+        if busy_only:
+            connections = [c for c in connections if not (c.is_idle() or c.is_closed())]
+        return len(connections)
+
     async def ping(self) -> str:
         return await self.inner.ping()
 
+    async def drained(self, timeout: float | None = None) -> bool:
+        """Wait until every stream this backend opened is closed; False on timeout."""
+        pumps = list(self._pumps)
+        if not pumps:
+            return True
+        _, pending = await asyncio.wait(pumps, timeout=timeout)
+        return not pending
+
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        await self.inner.aclose()  # ends the pumps' reads
+        pumps = list(self._pumps)
+        if pumps:
+            _, pending = await asyncio.wait(pumps, timeout=1.0)
+            for task in pending:
+                task.cancel()

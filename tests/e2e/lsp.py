@@ -55,6 +55,12 @@ async def lsp_session(
         client.applied_edits.append(params)  # type: ignore[attr-defined]
         return types.ApplyWorkspaceEditResult(applied=True)
 
+    client.registrations: list[types.Registration] = []  # type: ignore[misc]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     server_env = {**os.environ, "XDG_CONFIG_HOME": str(root or Path("/nonexistent")), **(env or {})}
     await client.start_io(sys.executable, "-m", "spark_lsp", env=server_env)
     await client.initialize_session(

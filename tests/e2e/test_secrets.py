@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.e2e.lsp import inline_completion, lsp_session, open_document
@@ -26,15 +27,17 @@ API_KEY = "test-key-" + "Zq8" * 10  # the value of $SPARK_TEST_API_KEY
 SECRET_IN_CODE = "sk-proj-" + "Mx4Pq" * 8  # a secret-looking string in the current file
 
 APP = f"""import vault_keys
-from private.notes import SECRET_NOTE
+from private.notes import SECRET_NOTE, ignored_helper
 from secrets_dir_user import load
+from helpers import control_helper
 
 API_KEY = "{SECRET_IN_CODE}"
 
 
 def fetch(url):
-    token = vault_keys.TOKEN
-    return request(url, SECRET_NOTE, token)
+    token = vault_keys.rotate(vault_keys.TOKEN)
+    note = ignored_helper(SECRET_NOTE)
+    return control_helper(url, load(note), token)
 
 
 def handler(event):
@@ -51,7 +54,7 @@ def write_workspace(root: Path) -> None:
     (root / "private" / "__init__.py").write_text("")
     (root / "private" / "notes.py").write_text(
         f'SECRET_NOTE = "{CANARY_IGNORED}"\n\n'
-        f'def ignored_helper(x):\n    return "{CANARY_IGNORED}"\n')
+        f'def ignored_helper(x="{CANARY_IGNORED}"):\n    return x\n')
     (root / "settings.local.py").write_text(f'LOCAL = "{CANARY_IGNORED}"\n')
     (root / "vault_keys.py").write_text(
         f'TOKEN = "{CANARY_EXCLUDED}"\n\ndef rotate(old="{CANARY_EXCLUDED}"):\n    return old\n')
@@ -59,6 +62,10 @@ def write_workspace(root: Path) -> None:
     (root / "secrets" / "db.py").write_text(f'PASSWORD = "{CANARY_SECRETS_DIR}"\n')
     (root / "secrets_dir_user.py").write_text("def load(name):\n    return open(name).read()\n")
     (root / "server.pem").write_text(f"-----BEGIN CERTIFICATE-----\n{CANARY_EXCLUDED}\n")
+    # a module that may be used: the positive control that imported context does get sent
+    (root / "helpers.py").write_text(
+        "def control_helper(url, body, token):\n"
+        "    \"\"\"CONTROL_HELPER_DOC: send body to url.\"\"\"\n    return url\n")
     (root / "app.py").write_text(APP)
 
 
@@ -86,9 +93,19 @@ async def complete(client: LanguageClient, uri: str, line: int, character: int) 
     return await asyncio.wait_for(inline_completion(client, uri, line, character), 15)
 
 
+async def index_ready(client: LanguageClient, timeout: float = 15.0) -> None:
+    """Until the server logs that its workspace index is built."""
+    async def logged() -> None:
+        while not any(m.message.startswith("indexed ") for m in client.log_messages):
+            await client.wait_for_notification("window/logMessage")
+
+    await asyncio.wait_for(logged(), timeout)
+
+
 async def test_canaries_never_reach_the_model(
     client: LanguageClient, fake_model: FakeModelServer, tmp_path: Path
 ) -> None:
+    await index_ready(client)
     # the excluded and ignored files are open in the editor too
     for path, language in [(".env", "dotenv"), ("private/notes.py", "python"),
                            ("vault_keys.py", "python"), ("secrets/db.py", "python"),
@@ -98,9 +115,12 @@ async def test_canaries_never_reach_the_model(
     open_document(client, app, APP)
     line = APP.splitlines().index("def handler(event):") + 1
     await complete(client, app, line, 4)
-    await complete(client, app, 9, 11)  # inside fetch(), next to the imported names
+    fetch_return = APP.splitlines().index("    return control_helper(url, load(note), token)")
+    await complete(client, app, fetch_return, 4)  # in fetch(), among the imported names
     assert fake_model.requests, "the normal file should have been completed"
     sent = bodies(fake_model)
+    # positive control: definitions imported from allowed modules do reach the prompt
+    assert "CONTROL_HELPER_DOC" in sent
     for canary in CANARIES:
         assert canary not in sent, f"{canary} reached the model"
 
@@ -136,18 +156,39 @@ async def test_the_api_key_never_appears_in_logs_messages_or_stderr(
 ) -> None:
     app = (tmp_path / "app.py").as_uri()
     open_document(client, app, APP)
-    line = APP.splitlines().index("def handler(event):") + 1
-    await complete(client, app, line, 4)
+    row = APP.splitlines().index("def handler(event):") + 1
+    version = 1
+
+    async def type_and_complete() -> None:
+        """A new statement, then a completion on the line after it: a new place each time, so
+        the completion cache never answers instead of the model."""
+        nonlocal row, version
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=app, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=row, character=4),
+                                  end=types.Position(line=row, character=4)),
+                text=f"step_{version} = {version}\n    ")],
+        ))
+        row += 1
+        await complete(client, app, row, 4)
+
+    await type_and_complete()
     assert fake_model.requests[-1].headers.get("authorization") == f"Bearer {API_KEY}"
-    # a server that echoes the key back in its errors, in every way it can fail
+    # a server that echoes the key back in its errors, in every way it can fail; a success
+    # after each fault keeps the circuit breaker closed so that every fault reaches the server
     fake_model.error_message = f"invalid api key {API_KEY}"
+    fake_model.retry_after = "0"
     for fault in ("401", "500", "429", "error-event", "garbage"):
         fake_model.fault = fault
-        await complete(client, app, line, 4)
-    fake_model.fault = None
+        await type_and_complete()
+        fake_model.fault = None
+        await type_and_complete()
+    assert len(fake_model.requests) == 11
     logs = "\n".join(m.message for m in client.log_messages)
     shown = "\n".join(m.message for m in client.messages)
-    assert logs, "expected the faults to be logged"
+    assert "HTTP 401" in logs and "HTTP 500" in logs, "expected the faults to be logged"
     assert API_KEY not in logs
     assert API_KEY not in shown
     assert API_KEY not in capfd.readouterr().err
