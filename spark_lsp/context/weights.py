@@ -40,7 +40,7 @@ COMMON_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | froze
 }
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def names_in(text: str) -> frozenset[str]:
     """The identifier-like words of a text, less keywords and builtins."""
     return frozenset(_NAME.findall(text)) - COMMON_WORDS
