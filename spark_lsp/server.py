@@ -142,7 +142,8 @@ def _position_error(exc: Exception) -> Exception:
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
-    root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
+    first_folder = params.workspace_folders[0].uri if params.workspace_folders else None
+    root = params.root_uri or first_folder
     path = to_fs_path(root) if root else params.root_path
     ls.session.workspace_root = Path(path) if path else None
     folders = [to_fs_path(f.uri) for f in params.workspace_folders or []]

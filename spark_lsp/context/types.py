@@ -1,4 +1,5 @@
-"""What the context stage hands to the prompt stage: the text around the cursor and labelled snippets."""
+"""What the context stage hands to the prompt stage: the text around the cursor, labelled
+snippets."""
 
 from __future__ import annotations
 
