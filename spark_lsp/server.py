@@ -134,12 +134,6 @@ class SparkServer(LanguageServer):
 server = SparkServer()
 
 
-def _position_error(exc: Exception) -> Exception:
-    from pygls.exceptions import JsonRpcInvalidParams as Invalid
-
-    return Invalid(str(exc))
-
-
 @server.feature(types.INITIALIZE)
 def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
     first_folder = params.workspace_folders[0].uri if params.workspace_folders else None
