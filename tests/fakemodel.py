@@ -212,6 +212,9 @@ _HANGUP = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Real model servers (uvicorn, llama.cpp, Ollama) set TCP_NODELAY; without it a reused
+    # keep-alive connection stalls ~40 ms on each small write (Nagle + delayed ACK).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
