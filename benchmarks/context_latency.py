@@ -26,36 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tree_sitter import Parser
 
+from benchmarks.sources import real_python
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.tokens import cached_estimate
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
-from spark_lsp.syntax.languages import grammar
 
 SOURCES = ("httpx._client", "httpx._models", "click.core", "pygls.protocol.json_rpc",
            "hypothesis.core", "pathspec.pathspec", "httpx._urlparse", "click.types")
-
-
-def real_python(lines: int) -> str:
-    """`lines` lines of real Python that parse without errors (padded with blank lines)."""
-    parser = Parser(grammar("python"))
-    pool: list[str] = []
-    while len(pool) < lines + 1:
-        for name in SOURCES:
-            path = importlib.import_module(name).__file__
-            assert path is not None
-            pool += Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
-    cut = lines
-    while cut > 0:
-        if pool[cut].startswith(("def ", "class ", "@")) and not pool[cut - 1].strip():
-            text = "".join(pool[:cut])
-            if not parser.parse(text.encode()).root_node.has_error:
-                break
-        cut -= 1
-    return "".join(pool[:cut]) + "\n" * (lines - cut)
 
 
 def typing_rows(text: str, count: int, seed: int) -> list[int]:
@@ -72,7 +52,7 @@ def typing_rows(text: str, count: int, seed: int) -> list[int]:
 
 def run(lines: int, keystrokes: int, budget: int, workspace: Path, seed: int
         ) -> dict[str, list[float]]:
-    text = real_python(lines)
+    text = real_python(lines, SOURCES)
     path = workspace / f"big_{lines}.py"
     path.write_text(text)
     store = DocumentStore()

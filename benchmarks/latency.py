@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import importlib
 import math
 import os
 import sys
@@ -35,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from lsp_client import LspClient  # noqa: E402
+from sources import real_python  # noqa: E402
 
 from tests.fakemodel import FakeModelServer  # noqa: E402
 
@@ -46,29 +46,6 @@ PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'"}
 
 
 # -- the file and where to type ------------------------------------------------------------------
-
-
-def real_python_file(lines: int) -> str:
-    """`lines` lines of real Python: library sources concatenated, cut at a top-level statement
-    so the file parses without errors, padded with blank lines."""
-    import tree_sitter_python
-    from tree_sitter import Language, Parser
-
-    parser = Parser(Language(tree_sitter_python.language()))
-    pool: list[str] = []
-    while len(pool) < lines + 1:
-        for name in SOURCE_MODULES:
-            path = importlib.import_module(name).__file__
-            assert path is not None
-            pool += Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
-    cut = lines
-    while cut > 0:
-        if (pool[cut].startswith(("def ", "class ", "@")) and not pool[cut - 1].strip()):
-            text = "".join(pool[:cut])
-            if not parser.parse(text.encode()).root_node.has_error:
-                break
-        cut -= 1
-    return "".join(pool[:cut]) + "\n" * (lines - cut)
 
 
 def typing_lines(text: str, count: int) -> list[int]:
@@ -335,7 +312,7 @@ async def main(args: argparse.Namespace) -> int:
         print(f"typing simulation (autopairs {'on' if args.autopairs else 'off'}; fake model "
               f"reply {len(REPLY)} chars in {math.ceil(len(REPLY) / 4)} chunks, zero latency)")
         for lines in (3000, 30000):
-            text = real_python_file(lines)
+            text = real_python(lines, SOURCE_MODULES)
             rows = typing_lines(text, args.keystrokes // 10 + 4)
             steps = keystrokes_for(text, rows, args.autopairs)
             timed = [s for s in steps if s.timed]
