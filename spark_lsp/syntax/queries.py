@@ -15,20 +15,22 @@ from spark_lsp.syntax.languages import LANGUAGES, grammar
 
 QUERY_KINDS = ("definitions", "imports", "identifiers", "scopes")
 
-# TSX shares the TypeScript queries (same node names, plus JSX ones no query needs).
-_QUERY_FOLDER = {"tsx": "typescript"}
+# Where a language has no file of a kind, it inherits its parent's: TSX shares the TypeScript
+# queries (same node names, plus JSX ones no query needs); TypeScript's imports are JavaScript's.
+_INHERITS = {"tsx": "typescript", "typescript": "javascript"}
 
 _SCOPE_PATTERN = re.compile(r"^\s*\((\w+)\)\s*@scope\.(\w+)\s*$")
 
 
 def query_source(language: str, kind: str) -> str:
-    """The text of one `.scm` file; empty when the language has none of that kind."""
-    folder = _QUERY_FOLDER.get(language, language)
-    path = resources.files("spark_lsp.syntax") / "queries" / folder / f"{kind}.scm"
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ""
+    """The text of one `.scm` file (or its parent language's); empty when there is none."""
+    folder: str | None = language
+    while folder is not None:
+        path = resources.files("spark_lsp.syntax") / "queries" / folder / f"{kind}.scm"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        folder = _INHERITS.get(folder)
+    return ""
 
 
 @functools.cache
