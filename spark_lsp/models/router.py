@@ -6,6 +6,7 @@ asks for it; with no strong tier configured, the fast tier serves them and says 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -60,6 +61,8 @@ class Router:
         self._settings = settings
         self._backends: dict[Tier, Backend] = {}
         self._closing: list[Backend] = []
+        # Closes the backends a settings change replaced (kept so the task is not collected).
+        self._retiring: asyncio.Task[None] | None = None
         # Per tier: the guard code actions stream through (same model, longer deadline).
         self._action_guards: dict[Tier, GuardedBackend] = {}
         # Set by the server once the client is ready: shows a message (window/showMessage).
@@ -76,6 +79,12 @@ class Router:
         for backend in self._backends.values():
             if isinstance(backend, GuardedBackend):
                 backend.mask_secrets = settings.context.mask_secrets
+        if self._closing:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop (the CLI): aclose() closes them
+            self._retiring = loop.create_task(self.close_retired())
 
     @staticmethod
     def _model_settings(settings: Settings, tier: Tier) -> ModelSettings | None:
@@ -152,6 +161,10 @@ class Router:
                 log.debug("error closing backend", exc_info=True)
 
     async def close_retired(self) -> None:
+        """Close the backends a settings change replaced (their connections, their streams)."""
         retired, self._closing = self._closing, []
         for backend in retired:
-            await backend.aclose()
+            try:
+                await backend.aclose()
+            except Exception:  # a failing close must not break the settings change
+                log.debug("error closing backend", exc_info=True)
