@@ -78,15 +78,6 @@ class Settings:
     actions: ActionsSettings = field(default_factory=ActionsSettings)
 
 
-SOURCE_NAMES = (
-    "default",
-    "user spark.toml",
-    "workspace spark.toml",
-    "initializationOptions",
-    "workspace/configuration",
-)
-
-
 @dataclass(frozen=True)
 class SettingsResult:
     """The typed settings, the problems found on the way, and where each leaf value came from."""

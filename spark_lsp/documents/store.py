@@ -6,7 +6,7 @@ Only the session writes here (didOpen/didChange/didClose, on the event loop); re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 from tree_sitter import Tree
@@ -46,7 +46,6 @@ class Document:
     path: str | None = None
     language: str | None = None
     is_binary: bool = False
-    edits_since_open: int = field(default=0)
 
     @property
     def tree(self) -> Tree | None:
@@ -89,9 +88,6 @@ class DocumentStore:
 
     def get(self, uri: str) -> Document | None:
         return self._documents.get(uri)
-
-    def uris(self) -> list[str]:
-        return list(self._documents)
 
     def open(self, uri: str, language_id: str, version: int, text: str) -> Document:
         path = uri_to_path(uri)
@@ -139,7 +135,6 @@ class DocumentStore:
         text = valid_text(text)
         change = document.buffer.apply(start, end, text)
         document.version = version
-        document.edits_since_open += 1
         if "\x00" in text:
             document.is_binary = True
             document.syntax = None

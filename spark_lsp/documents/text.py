@@ -67,6 +67,7 @@ class ByteEdit:
     start_point: tuple[int, int]
     old_end_point: tuple[int, int]
     new_end_point: tuple[int, int]
+    inserted: bytes  # the UTF-8 bytes the edit put in (new_end_byte - start_byte of them)
 
 
 class PositionError(ValueError):
@@ -202,4 +203,5 @@ class TextBuffer:
             start_point=start_point,
             old_end_point=old_end_point,
             new_end_point=new_end_point,
+            inserted=new_text_bytes,
         )

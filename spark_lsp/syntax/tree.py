@@ -71,7 +71,7 @@ class IncrementalTree:
     def edit(self, change: ByteEdit) -> None:
         """Record one edit (called after the document's text changed)."""
         if self._text is not None:
-            self._text = (self._text[: change.start_byte] + self._inserted(change)
+            self._text = (self._text[: change.start_byte] + change.inserted
                           + self._text[change.old_end_byte :])
         if self._tree is not None:
             self._tree.edit(
@@ -84,24 +84,6 @@ class IncrementalTree:
             )
         self._record(change)
         self._dirty = True
-
-    def _inserted(self, change: ByteEdit) -> bytes:
-        """The bytes an edit put in, read back from the document (from our own code: a read
-        callback only leaks when tree-sitter calls it)."""
-        size = change.new_end_byte - change.start_byte
-        chunks: list[bytes] = []
-        offset, point = change.start_byte, Point(*change.start_point)
-        while size > 0:
-            chunk = self._read(offset, point)[:size]
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size -= len(chunk)
-            offset += len(chunk)
-            newlines = chunk.count(b"\n")
-            point = Point(point.row + newlines, len(chunk) - chunk.rfind(b"\n") - 1
-                          if newlines else point.column + len(chunk))
-        return b"".join(chunks)
 
     def reset(self) -> None:
         """Forget the old tree (the whole text was replaced)."""
@@ -139,7 +121,3 @@ class IncrementalTree:
             self._dirty = False
             self.reparse_count += 1
         return self._tree
-
-    @property
-    def is_fresh(self) -> bool:
-        return not self._dirty and self._tree is not None
