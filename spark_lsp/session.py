@@ -17,7 +17,7 @@ from spark_lsp import settings as settings_mod
 from spark_lsp.actions.kinds import ActionData, Pos
 from spark_lsp.actions.service import ActionService, Offer, Outcome, ProgressSink
 from spark_lsp.completion.service import CompletionService
-from spark_lsp.completion.types import Answer, Suggestion
+from spark_lsp.completion.types import Answer
 from spark_lsp.context.engine import ContextEngine, using
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore, uri_to_path
 from spark_lsp.models.router import Router
@@ -57,9 +57,6 @@ class Session:
         for problem in result.problems:
             log.warning("settings: %s", problem)
         return result
-
-    async def inline_completion(self, uri: str, line: int, character: int) -> Suggestion | None:
-        return (await self.answer_completion(uri, line, character)).suggestion
 
     async def answer_completion(self, uri: str, line: int, character: int,
                                 deadline_ms: float | None = None) -> Answer:
