@@ -72,7 +72,7 @@ class Session:
             return Answer(None, "none", settings.fast.model or settings.fast.provider)
 
         def take_snapshot() -> DocumentSnapshot:  # only on a cache miss: it may reparse
-            snapshot = self.documents.snapshot(uri)
+            snapshot = self.documents.snapshot(uri, typing_row=line)
             assert snapshot is not None
             return snapshot
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from tree_sitter import Tree
 
+from spark_lsp.completion.syntax_check import window_tree
 from spark_lsp.completion.types import Scope
 from spark_lsp.documents.store import DocumentSnapshot
 
@@ -93,6 +94,18 @@ def in_string_or_comment(tree: Tree | None, line: int, column_bytes: int) -> boo
     return False
 
 
+def _in_string_or_comment_now(snapshot: DocumentSnapshot, line: int, column_bytes: int) -> bool:
+    """`in_string_or_comment` on the text as it is now, also when the tree is stale on the
+    cursor's row (then from a parse of the window around it)."""
+    if snapshot.stale_row != line:
+        return in_string_or_comment(snapshot.tree, line, column_bytes)
+    window = window_tree(snapshot, line, column_bytes)
+    if window is None:
+        return False
+    tree, first = window
+    return in_string_or_comment(tree, line - first, column_bytes)
+
+
 def _neighbour(snapshot: DocumentSnapshot, line: int, step: int) -> str | None:
     row = line + step
     for _ in range(_LOOK):
@@ -133,7 +146,7 @@ def analyse(
 
     if multiline == "never" or suffix.strip():
         return scope("line")
-    if in_string_or_comment(snapshot.tree, line, len(prefix.encode("utf-8"))):
+    if _in_string_or_comment_now(snapshot, line, len(prefix.encode("utf-8"))):
         return scope("line")
     if prefix.strip():
         if opens_block(prefix, language):

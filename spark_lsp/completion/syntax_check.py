@@ -71,6 +71,16 @@ def _window(tree: Tree, line: int, col: int, line_count: int) -> tuple[int, int]
     return min(best[0], line), max(best[1], line)
 
 
+def window_tree(snapshot: DocumentSnapshot, line: int, col: int) -> tuple[Tree, int] | None:
+    """A fresh parse of the window around (line, byte column), and the window's first row: exact
+    on the cursor's row even when the snapshot's tree is stale there."""
+    if snapshot.tree is None or snapshot.language is None:
+        return None
+    first, last = _window(snapshot.tree, line, col, len(snapshot.lines))
+    text = "".join(snapshot.lines[first : last + 1]).encode("utf-8")
+    return _parser(snapshot.language).parse(text), first
+
+
 class SyntaxCheck:
     """Parses window + inserted text; `verdict(text)` says whether the text's statement is done.
 

@@ -131,7 +131,7 @@ def build_context(
     tail = _keep_start(lines[row][index:], max(available - count(head), 0), count)
     used = count(head) + count(tail)
 
-    outline = engine.outline(snapshot) if engine is not None else None
+    outline = engine.outline(snapshot, typing_row=row) if engine is not None else None
     if outline is None:  # no engine, or a snapshot of other text than the open document's
         outline = _snapshot_outline(snapshot)
     marker = "..." if language == "python" else f"{comment} ..."
@@ -149,12 +149,19 @@ def build_context(
 
     cursor = locate(snapshot, row, index, outline is not None)
     key = None
+    selection = None
     if engine is not None:
         generation = engine.index.generation if engine.index is not None else -1
-        key = (snapshot.uri, outline.symbols_version if outline is not None else None,
-               len(lines), row, cursor.key(), budget, id(count), exact, generation)
-    selection = reuse(engine.last_selection(snapshot.uri, key), used, available, row_cost) \
-        if engine is not None else None
+
+        def key_with(outline: FileOutline | None) -> tuple[object, ...]:
+            return (snapshot.uri, outline.symbols_version if outline is not None else None,
+                    len(lines), row, cursor.key(), budget, id(count), exact, generation)
+
+        key = key_with(outline)
+        selection = reuse(engine.last_selection(snapshot.uri, key), used, available, row_cost)
+        if selection is None and outline is not None:  # choosing anew: with the outline now
+            outline = engine.outline(snapshot) or outline
+            key = key_with(outline)
     work: Plan | None = None
     limit = available
     for _ in range(3):

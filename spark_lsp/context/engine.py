@@ -118,8 +118,13 @@ class ContextEngine:
 
     # -- documents -----------------------------------------------------------------------------
 
-    def outline(self, snapshot: DocumentSnapshot) -> FileOutline | None:
-        """The open document's outline at the snapshot's version (None when it moved on)."""
+    def outline(self, snapshot: DocumentSnapshot, typing_row: int | None = None
+                ) -> FileOutline | None:
+        """The open document's outline at the snapshot's version (None when it moved on).
+
+        With `typing_row`, an outline that is behind only by edits within that row is returned
+        as it is (its `symbols_version` unchanged): the builder then reuses its last choice,
+        and calls again without `typing_row` when it has to choose anew."""
         if self.documents is None or snapshot.language is None:
             return None
         document = self.documents.get(snapshot.uri)
@@ -136,6 +141,8 @@ class ContextEngine:
         if snapshot.path is not None:
             self._open_paths[os.path.abspath(snapshot.path)] = snapshot.uri
         self._last_uri = snapshot.uri
+        if typing_row is not None and live.behind_only_on_row(document.syntax, typing_row):
+            return live.outline
         return live.refresh(document.syntax, document.buffer.lines)
 
     def last_selection(self, uri: str, key: object) -> tuple[Selection, int, int] | None:

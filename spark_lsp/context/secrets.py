@@ -5,9 +5,10 @@ leaves the machine, and redact known key values from log records.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from spark_lsp.models.base import Message, ModelRequest, Snippet
 
@@ -71,11 +72,20 @@ def _keep_head(match: re.Match[str]) -> str:
     return f"{match.group('head')}{quote}{MASK}{quote}"
 
 
+# A word the assignment patterns need in the name: they run only on the lines holding one
+# (they are the slow ones: each tries a name at every word of the text).
+_SECRET_WORD = re.compile(r"(?i)api[_\-]?key|secret|token|passw(?:or)?d|pwd|private[_\-]?key"
+                          r"|access[_\-]?key|credential")
+ASSIGNMENT_REACH = 2  # non-blank lines after the name where its value may still be
+
+
+@functools.lru_cache(maxsize=1024)
 def mask_secrets(text: str) -> str:
     """`text` with every secret-looking string replaced by «masked» (idempotent).
 
     A private-key block cut by a context window (BEGIN without END, or END without BEGIN) is
-    masked to the window's edge.
+    masked to the window's edge. Memoised: most of a prompt is the same from one keystroke to
+    the next.
     """
     if not text:
         return text
@@ -84,10 +94,43 @@ def mask_secrets(text: str) -> str:
         if "-----END " in text:
             text = _KEY_BLOCK_TAIL.sub(MASK, text)
     text = _TOKENS.sub(MASK, text)
-    text = _QUOTED_ASSIGNMENT.sub(_keep_head, text)
-    text = _BARE_ASSIGNMENT.sub(_keep_head, text)
+    if _SECRET_WORD.search(text):
+        text = "".join(_mask_assignments(part) if named else part
+                       for part, named in _named_stretches(text))
     text = _BEARER.sub(_keep_head, text)
-    return _URL_PASSWORD.sub(_keep_head, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(_keep_head, text)
+    return text
+
+
+def _mask_assignments(text: str) -> str:
+    text = _QUOTED_ASSIGNMENT.sub(_keep_head, text)
+    return _BARE_ASSIGNMENT.sub(_keep_head, text)
+
+
+def _named_stretches(text: str) -> Iterator[tuple[str, bool]]:
+    """The text cut into stretches of lines, each with whether an assignment to a secret-named
+    variable could be in it: a line naming one, and its next `ASSIGNMENT_REACH` non-blank lines
+    (where a value after `=` and line breaks could be)."""
+    lines = text.splitlines(keepends=True)
+    start = row = 0
+    while row < len(lines):
+        if not _SECRET_WORD.search(lines[row]):
+            row += 1
+            continue
+        if start < row:
+            yield "".join(lines[start:row]), False
+        end, reach = row + 1, ASSIGNMENT_REACH
+        while end < len(lines) and reach > 0:
+            if _SECRET_WORD.search(lines[end]):
+                reach = ASSIGNMENT_REACH
+            elif lines[end].strip():
+                reach -= 1
+            end += 1
+        yield "".join(lines[row:end]), True
+        start = row = end
+    if start < len(lines):
+        yield "".join(lines[start:]), False
 
 
 def mask_request(request: ModelRequest, known: Iterable[str] | None = None) -> ModelRequest:

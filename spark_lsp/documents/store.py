@@ -64,6 +64,9 @@ class DocumentSnapshot:
     lines: tuple[str, ...]
     tree: Tree | None
     is_binary: bool = False
+    # A row the tree has not been reparsed for (`DocumentStore.snapshot(typing_row=…)`): its
+    # nodes may not match its text. None: the tree matches the text everywhere.
+    stale_row: int | None = None
 
     @property
     def text(self) -> str:
@@ -145,10 +148,18 @@ class DocumentStore:
             document.syntax.edit(change)
         return document
 
-    def snapshot(self, uri: str) -> DocumentSnapshot | None:
+    def snapshot(self, uri: str, typing_row: int | None = None) -> DocumentSnapshot | None:
+        """The document now. With `typing_row`, when every edit since the last parse lies within
+        that row, the tree is not reparsed: the snapshot says so in `stale_row`."""
         document = self._documents.get(uri)
         if document is None:
             return None
+        tree, stale_row = None, None
+        if typing_row is not None and document.syntax is not None:
+            tree = document.syntax.edited_tree(typing_row)
+            stale_row = typing_row if document.syntax.is_dirty else None
+        else:
+            tree = document.tree
         return DocumentSnapshot(
             uri=document.uri,
             path=document.path,
@@ -156,6 +167,7 @@ class DocumentStore:
             language_id=document.language_id,
             language=document.language,
             lines=tuple(document.buffer.lines),
-            tree=document.tree.copy() if document.tree is not None else None,
+            tree=tree.copy() if tree is not None else None,
             is_binary=document.is_binary,
+            stale_row=stale_row,
         )

@@ -46,9 +46,9 @@ def utf16_to_index(line: str, units: int) -> int:
         return min(units, len(body))
     count = 0
     for index, ch in enumerate(body):
-        if count >= units:
-            return index
         count += 2 if ord(ch) > 0xFFFF else 1
+        if count > units:  # a column inside a surrogate pair stays before the character
+            return index
     return len(body)
 
 

@@ -9,8 +9,13 @@ The inner stream is read by a task of its own (`_Pump`) that is never cancelled 
 httpcore (1.0.9) leaves a connection ACTIVE in its pool for good when an asyncio cancellation
 lands while a response is being set up or closed (encode/httpcore#1093), and in a server that
 cancels on every keystroke those pile up until the pool is exhausted. So a reader that stops
-(early stop, supersede, `$/cancelRequest`, the deadline) only asks the pump to stop: the pump
-closes the stream cleanly at its next chunk, or when the backend's own timeout ends the read.
+(early stop, supersede, `$/cancelRequest`, the deadline) asks the pump to stop. A stream that
+can `abort()` (an HTTP response, once its headers are in) is read on while its chunks come
+without a pause — a model that has already finished has the rest in our buffers, and reading it
+to the end keeps the connection for the next request — and has its socket shut down at the
+first pause of `DRAIN_GAP_S`, so a model still generating stops before its next token. Any
+other stream is closed cleanly at its next chunk, or when the backend's own timeout ends the
+read.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ _END = object()
 # A pump asked to stop gets this long past its backend's timeout (or this alone, without one)
 # before it is cancelled after all.
 STOP_GRACE_S = 5.0
+# The pause that ends the reading-on of a stopped HTTP stream: well under a fast model's time
+# per token (~1 ms), well over the time to take one buffered chunk through httpx.
+DRAIN_GAP_S = 0.0004
 
 
 class _Pump:
@@ -38,6 +46,9 @@ class _Pump:
     def __init__(self, inner: AsyncIterator[str], grace_s: float) -> None:
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self._stop = False
+        self._abort: Callable[[], bool] | None = getattr(inner, "abort", None)
+        self._draining = False  # stopped, but reading on while the chunks come without a pause
+        self._drain_timer: asyncio.TimerHandle | None = None
         self._grace_s = grace_s
         self.task = asyncio.ensure_future(self._run(inner))
 
@@ -45,12 +56,17 @@ class _Pump:
         try:
             async for chunk in inner:
                 if self._stop:
+                    if self._draining:
+                        self._arm_drain()
+                        continue
                     break
                 if chunk:
                     self.queue.put_nowait(chunk)
         except Exception as exc:  # handed to the reader, which raises it
             self.queue.put_nowait(exc)
         finally:
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
             try:
                 close = getattr(inner, "aclose", None)
                 if close is not None:
@@ -59,11 +75,27 @@ class _Pump:
                 self.queue.put_nowait(_END)
 
     def stop(self) -> None:
-        """Ask the pump to close its stream at the next chunk; never waits."""
+        """End the stream: one that can abort after reading on for `DRAIN_S`, any other at its
+        next chunk. Never waits."""
         self._stop = True
-        if not self.task.done():
-            handle = asyncio.get_running_loop().call_later(self._grace_s, self.task.cancel)
-            self.task.add_done_callback(lambda _: handle.cancel())
+        if self.task.done():
+            return
+        if self._abort is not None:
+            self._draining = True
+            self._arm_drain()
+        handle = asyncio.get_running_loop().call_later(self._grace_s, self.task.cancel)
+        self.task.add_done_callback(lambda _: handle.cancel())
+
+    def _arm_drain(self) -> None:
+        """(Re)start the pause timer of a draining stream."""
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
+        self._drain_timer = asyncio.get_running_loop().call_later(DRAIN_GAP_S, self._end_drain)
+
+    def _end_drain(self) -> None:
+        self._draining = False
+        if self._abort is not None:
+            self._abort()  # without a response yet, the loop stops at the first chunk instead
 
 
 class GuardedBackend:

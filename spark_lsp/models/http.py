@@ -4,14 +4,16 @@ SSE/NDJSON reading, and the mapping of transport failures and HTTP statuses to t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import math
 import os
+import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -46,6 +48,49 @@ _ERROR_TYPES = {
     "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
     "rate_limit_exceeded": 429, "api_error": 500, "server_error": 500, "overloaded_error": 529,
 }
+
+
+class ResponseStream:
+    """The text chunks of one streamed HTTP response, with `abort()`: end the transfer now.
+
+    Aborting shuts the socket down under the pending read, which then ends like a peer that hung
+    up: httpcore closes that connection on its own error path. A task cancellation would do it
+    faster to write but can orphan the pool's connection (encode/httpcore#1093).
+    """
+
+    def __init__(self, chunks: Callable[[Callable[[httpx.Response], None]], AsyncIterator[str]]
+                 ) -> None:
+        self._response: httpx.Response | None = None
+        self._aborted = False
+        self._chunks = chunks(self._hold)
+
+    def _hold(self, response: httpx.Response) -> None:
+        self._response = response
+
+    def __aiter__(self) -> ResponseStream:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            return await anext(self._chunks)
+        except ModelError:
+            if self._aborted:  # the hang-up we caused
+                raise StopAsyncIteration from None
+            raise
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
+    def abort(self) -> bool:
+        """Shut the response's socket down; False when there is none yet (still connecting)."""
+        stream = self._response.extensions.get("network_stream") if self._response else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None or not hasattr(sock, "shutdown"):  # asyncio's `TransportSocket` has it
+            return False
+        self._aborted = True
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+        return True
 
 
 @dataclass(frozen=True)
@@ -178,17 +223,20 @@ class HttpBackend:
 
     # -- streaming -------------------------------------------------------------------------
 
-    async def stream_post(
-        self, path: str, body: dict[str, Any], framing: Framing
-    ) -> AsyncIterator[str]:
-        """POST `body` and yield the text of each frame; closing this generator closes the HTTP
+    def stream_post(self, path: str, body: dict[str, Any], framing: Framing) -> ResponseStream:
+        """POST `body` and yield the text of each frame; closing the stream closes the HTTP
         response at once. A stream that ends without its final event is a `ModelBadResponse`."""
+        return ResponseStream(lambda hold: self._post_chunks(path, body, framing, hold))
+
+    async def _post_chunks(self, path: str, body: dict[str, Any], framing: Framing,
+                           hold: Callable[[httpx.Response], None]) -> AsyncIterator[str]:
         log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
         received = finished = False
         headers = {"Accept": "text/event-stream" if framing == "sse" else "application/x-ndjson"}
         try:
             async with self._client.stream("POST", path, json=body, headers=headers) as response:
                 received = True
+                hold(response)
                 await self._check_status(response)
                 async for frame in self._frames(response, framing):
                     if finished:

@@ -279,7 +279,14 @@ def make_unit(node: Node, src: LinesSource, language: str, parent: str, parent_k
               depth: int, with_names: bool = False) -> tuple[Unit, Node | None, str, str]:
     """The unit for `node`; for a container also its body, qualified name and kind (its members
     are the next units)."""
-    container = container_of(node, language)
+    return unit_of(node, container_of(node, language), src, language, parent, parent_kind, depth,
+                   with_names)
+
+
+def unit_of(node: Node, container: tuple[_Def, Node] | None, src: LinesSource, language: str,
+            parent: str, parent_kind: str, depth: int, with_names: bool = False
+            ) -> tuple[Unit, Node | None, str, str]:
+    """`make_unit` for a caller that has `container_of(node)` already."""
     if container is not None:
         d, body = container
         # A container's extent changes with every edit inside it: its symbol ends at its header.

@@ -14,7 +14,7 @@ from tree_sitter import Node, Tree
 
 from spark_lsp.documents.text import ByteEdit
 from spark_lsp.syntax.file_outline import FileOutline
-from spark_lsp.syntax.outline import Unit, make_unit, outline_tree
+from spark_lsp.syntax.outline import Unit, container_of, outline_tree, unit_of
 from spark_lsp.syntax.symbols import LinesSource
 from spark_lsp.syntax.tree import Change, ChangedRange, IncrementalTree
 
@@ -92,11 +92,13 @@ def _walk(node: Node, src: LinesSource, language: str, region: Region,
             return False
         past = child.start_byte > region.end and child.start_point.row > region.end_row
         if child.is_named and child.end_byte >= region.start:
-            unit, body, qualname, kind = make_unit(child, src, language, parent, parent_kind,
-                                                   depth, with_names=True)
-            if past and kept(unit.start_byte - region.moved, unit.end_byte - region.moved,
-                             unit.container):
-                return True
+            container = container_of(child, language)
+            if past:  # the unit's extent (as `make_unit` has it) before outlining it
+                end = container[1].start_byte if container is not None else child.end_byte
+                if kept(child.start_byte - region.moved, end - region.moved, parent):
+                    return True
+            unit, body, qualname, kind = unit_of(child, container, src, language, parent,
+                                                 parent_kind, depth, with_names=True)
             if unit.end_byte >= region.start:
                 out.append(unit)
             if body is not None and body.end_byte >= region.start and _walk(
@@ -117,6 +119,24 @@ class DocumentOutline:
         self._serial = -1
         self.full_builds = 0
         self.units_rebuilt = 0  # units outlined again by partial updates (tests, benchmarks)
+
+    def behind_only_on_row(self, syntax: IncrementalTree, row: int) -> bool:
+        """Whether everything the outline has not seen yet (edits, and the syntax the reparse
+        changed) lies within one row: typing on a line, which `refresh` can catch up with
+        later from the change log."""
+        if syntax is not self._syntax:
+            return False
+        changes = syntax.changes_since(self._serial)
+        if changes is None:
+            return False
+        for change in changes:
+            if isinstance(change, ByteEdit):
+                if not (change.start_point[0] == change.old_end_point[0]
+                        == change.new_end_point[0] == row):
+                    return False
+            elif not change.start_row == change.end_row == row:
+                return False
+        return True
 
     def refresh(self, syntax: IncrementalTree, lines: Sequence[str]) -> FileOutline:
         """Bring the outline up to date with the tree (reparsing it first if needed)."""

@@ -161,6 +161,52 @@ async def test_cancellation_is_not_a_failure_and_never_reaches_the_inner_stream(
     assert (inner.closed_streams, inner.cancelled_streams) == (1, 0)
 
 
+async def test_a_stopped_http_stream_is_aborted_at_once_not_at_its_next_chunk(
+    fake_model: FakeModelServer,
+) -> None:
+    """The model would generate the next chunk for nothing: the socket is shut down under the
+    pending read, the pump ends, and the pool keeps no busy connection."""
+    fake_model.reply, fake_model.chunk_size, fake_model.chunk_delay = "abcdefgh", 4, 3.0
+    fake_model.first_chunk_delay = 0.0
+    settings = ModelSettings(provider="ollama", url=fake_model.url, model="m", timeout_ms=10_000)
+    backend = GuardedBackend(OllamaBackend(settings), settings)
+    try:
+        stream = backend.stream(ModelRequest(prefix="x"))
+        assert await anext(stream) == "abcd"
+        started = time.monotonic()
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert await backend.drained(timeout=2)
+        assert time.monotonic() - started < 0.5  # not the 3 s to the next chunk
+        assert backend.open_connections(busy_only=True) == 0
+        assert backend.breaker.state == "closed"
+        assert fake_model.tokens_sent == 1
+        assert backend.open_connections() == 0  # that connection is gone
+    finally:
+        await backend.aclose()
+
+
+async def test_a_stopped_stream_whose_rest_has_arrived_is_read_to_the_end_and_its_connection_kept(
+    fake_model: FakeModelServer,
+) -> None:
+    """A model that had already finished: reading the rest costs no generation and saves the
+    next request a new connection."""
+    fake_model.reply, fake_model.chunk_size, fake_model.chunk_delay = "x" * 80, 4, 0.0
+    settings = ModelSettings(provider="ollama", url=fake_model.url, model="m", timeout_ms=10_000)
+    backend = GuardedBackend(OllamaBackend(settings), settings)
+    try:
+        for _ in range(3):
+            stream = backend.stream(ModelRequest(prefix="x"))
+            assert await anext(stream) == "xxxx"
+            await asyncio.sleep(0.05)  # the whole reply is in our socket's buffer by now
+            await stream.aclose()  # type: ignore[attr-defined]
+            assert await backend.drained(timeout=2)
+            assert backend.open_connections() == 1  # kept, and reused by the next request
+            assert backend.open_connections(busy_only=True) == 0
+        assert fake_model.disconnects == 0
+    finally:
+        await backend.aclose()
+
+
 @pytest.mark.parametrize("fault", ["500", "429", "garbage", "cut", "hang", "refuse", "truncated"])
 async def test_every_fault_of_the_fake_server_becomes_a_model_error_in_time(
     fake_model: FakeModelServer, fault: str

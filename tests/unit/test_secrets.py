@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spark_lsp.context import secrets
 from spark_lsp.context.secrets import MASK, mask_request, mask_secrets, redact
@@ -148,3 +150,35 @@ def test_redact_uses_known_values() -> None:
 def test_large_text_is_masked_in_bounded_time() -> None:
     text = ("x = 'a' * 80\n" * 20000) + ("-----BEGIN PRIVATE KEY-----\n" + "A" * 500_000)
     assert mask_secrets(text).endswith(MASK)
+
+
+def _mask_whole_text(text: str) -> str:
+    """The assignment patterns run over the whole text: what masking only the stretches that
+    name a secret must agree with."""
+    text = secrets._TOKENS.sub(MASK, text)
+    text = secrets._QUOTED_ASSIGNMENT.sub(secrets._keep_head, text)
+    text = secrets._BARE_ASSIGNMENT.sub(secrets._keep_head, text)
+    text = secrets._BEARER.sub(secrets._keep_head, text)
+    return secrets._URL_PASSWORD.sub(secrets._keep_head, text)
+
+
+_PIECES = st.sampled_from([
+    "password", "api_key", "TOKEN", "secret", "x", "value", " = ", ": str", ":", "=", "'",
+    '"', " ", "\n", "\n\n", "    ", "abc123def456ghi789", "s3cr3tP4ssw0rdV4lue", "()", ".",
+    "http://user:pw@host", "Bearer abcdefghijklmnop1234",
+])
+
+
+_ASSIGNMENTS = st.tuples(
+    st.sampled_from(["password", "api_key", "db_TOKEN", "value"]),
+    st.sampled_from([" = ", ": str = ", ":", "=", " =>"]),
+    st.sampled_from(["", "\n", "\n\n", " \n  \n", "\n\n\n"]),
+    st.sampled_from(["'", '"', ""]),
+    st.sampled_from(["abc123def456ghi789", "s3cr3tP4ssw0rdV4lue", "ok"]),
+).map(lambda parts: "".join(parts) + parts[3])
+
+
+@given(st.lists(st.one_of(_PIECES, _ASSIGNMENTS), max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_masking_only_the_named_stretches_agrees_with_masking_the_whole_text(text: str) -> None:
+    assert secrets.mask_secrets.__wrapped__(text) == _mask_whole_text(text)
