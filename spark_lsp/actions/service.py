@@ -5,6 +5,7 @@ run one: re-detect on the same version, route, ask the model, clean, validate, r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -237,6 +238,8 @@ class ActionService:
             request = fill.request(target, snapshot, settings, style, model)
         else:
             request = stronger.request(target, snapshot, settings, style, model)
+        deadline_ms = settings.actions.timeout_ms
+        request = dataclasses.replace(request, deadline_ms=deadline_ms)
 
         cancelled_by_user = False
         work: asyncio.Future[str] | None = None
@@ -272,7 +275,7 @@ class ActionService:
                 work.cancel()
             if sink is not None:
                 sink.end("cancelled" if cancelled_by_user else "done")
-        truncated = cut_off(raw, elapsed, route.settings.timeout_ms)
+        truncated = cut_off(raw, elapsed, deadline_ms)
         if truncated is not None:
             log.warning("%s: answer refused: %s", title, truncated)
             return Outcome(title, message=f"{title}: not applied: {truncated}.")

@@ -48,6 +48,9 @@ class ModelRequest:
     max_tokens: int = 128
     stop: tuple[str, ...] = ()
     temperature: float = 0.0
+    # The whole answer's time limit for this request (code actions have their own); None: the
+    # model's `timeout_ms`, 0: none.
+    deadline_ms: int | None = None
 
 
 class ModelError(Exception):

@@ -2,8 +2,9 @@
 
 It wraps any backend with the reliability and privacy rules that must hold for all of them:
 secrets are masked in the request, a circuit breaker refuses calls to an endpoint that keeps
-failing, an overall deadline (`timeout_ms`) bounds the whole stream, a fault after some text ends
-the stream with that text, and failures reach the user once per kind (see `health.py`).
+failing, an overall deadline (`timeout_ms`, or the request's own `deadline_ms`) bounds the whole
+stream, a fault after some text ends the stream with that text, and failures reach the user once
+per kind (see `health.py`).
 
 The inner stream is read by a task of its own (`_Pump`) that is never cancelled from outside:
 httpcore (1.0.9) leaves a connection ACTIVE in its pool for good when an asyncio cancellation
@@ -117,7 +118,6 @@ class GuardedBackend:
         self.mask_secrets = mask_secrets
         self.breaker = CircuitBreaker(policy)
         self.notifier = FailureNotifier(name, show)
-        self.deadline_s = settings.timeout_ms / 1000 if settings.timeout_ms > 0 else None
         self._pumps: set[asyncio.Task[None]] = set()
         remember_secret(api_key(settings))
 
@@ -150,8 +150,10 @@ class GuardedBackend:
         or closed early by its reader (an early stop) is a success; a `ModelError` is a failure;
         a cancellation says nothing."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.deadline_s if self.deadline_s is not None else None
-        pump = _Pump(self.inner.stream(request), (self.deadline_s or 0.0) + STOP_GRACE_S)
+        limit_ms = self.settings.timeout_ms if request.deadline_ms is None else request.deadline_ms
+        limit_s = limit_ms / 1000 if limit_ms > 0 else None
+        deadline = loop.time() + limit_s if limit_s is not None else None
+        pump = _Pump(self.inner.stream(request), (limit_s or 0.0) + STOP_GRACE_S)
         self._pumps.add(pump.task)
         pump.task.add_done_callback(self._pumps.discard)
         got_text = False
@@ -163,9 +165,9 @@ class GuardedBackend:
                 except TimeoutError:
                     if not got_text:
                         raise ModelTimeout(f"{self.notifier.name}: no answer within"
-                                           f" {self.settings.timeout_ms} ms") from None
+                                           f" {limit_ms} ms") from None
                     log.info("%s: answer cut at the %d ms deadline", self.notifier.name,
-                             self.settings.timeout_ms)
+                             limit_ms)
                     break
                 if item is _END:
                     break

@@ -7,7 +7,6 @@ asks for it; with no strong tier configured, the fast tier serves them and says 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,8 +62,6 @@ class Router:
         self._closing: list[Backend] = []
         # Closes the backends a settings change replaced (kept so the task is not collected).
         self._retiring: asyncio.Task[None] | None = None
-        # Per tier: the guard code actions stream through (same model, longer deadline).
-        self._action_guards: dict[Tier, GuardedBackend] = {}
         # Set by the server once the client is ready: shows a message (window/showMessage).
         self.show_message: Callable[[str], None] | None = None
 
@@ -127,24 +124,7 @@ class Router:
                          threshold: float = float("inf")) -> Route:
         """The route for a code action (see `tier_for_action`); without a strong tier configured
         the fast tier serves it and `fell_back` says so."""
-        route = self.route(tier_for_action(kind, score, threshold))
-        return self._with_action_deadline(route)
-
-    def _with_action_deadline(self, route: Route) -> Route:
-        """The route with the whole-answer deadline of `actions.timeout_ms`: a guard of its own
-        around the tier's model (same connection pool, circuit breaker and fault messages)."""
-        backend, timeout = route.backend, self._settings.actions.timeout_ms
-        if not isinstance(backend, GuardedBackend) or timeout <= route.settings.timeout_ms:
-            return route
-        settings = dataclasses.replace(route.settings, timeout_ms=timeout)
-        guard = self._action_guards.get(route.tier)
-        if guard is None or guard.inner is not backend.inner or guard.settings != settings:
-            guard = GuardedBackend(backend.inner, settings, name=backend.notifier.name,
-                                   mask_secrets=backend.mask_secrets)
-            guard.breaker, guard.notifier = backend.breaker, backend.notifier
-            self._action_guards[route.tier] = guard
-        guard.mask_secrets = backend.mask_secrets
-        return dataclasses.replace(route, backend=guard, settings=settings)
+        return self.route(tier_for_action(kind, score, threshold))
 
     def open_connections(self, busy_only: bool = False) -> int:
         """Open (or busy) HTTP connections of all live backends (a debug figure for the soak)."""
@@ -153,7 +133,7 @@ class Router:
 
     async def aclose(self) -> None:
         pending = self._closing + list(self._backends.values())
-        self._closing, self._backends, self._action_guards = [], {}, {}
+        self._closing, self._backends = [], {}
         for backend in pending:
             try:
                 await backend.aclose()

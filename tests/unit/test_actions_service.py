@@ -133,6 +133,7 @@ async def test_edit_positions_are_utf16_and_versioned(store: DocumentStore) -> N
     colon = TEXT.index(":")  # python index; the emoji counts two UTF-16 units
     assert outcome.edit.start == (0, colon + 1 + 1)
     assert outcome.edit.new_text == "\n    return r * r"
+    assert fast.requests[0].deadline_ms == Settings().actions.timeout_ms  # not the model's
     assert outcome.edit.version == 1
     assert len(fast.requests) == 1 and fast.requests[0].system
 

@@ -36,6 +36,7 @@ class Scripted:
         self.error: ModelError | None = None
         self.hang = False
         self.drip: float | None = None  # then: one more chunk every `drip` seconds, forever
+        self.delay = 0.0  # before the first chunk
         self.requests: list[ModelRequest] = []
         self.closed_streams = 0
         self.cancelled_streams = 0
@@ -46,6 +47,8 @@ class Scripted:
 
     async def _stream(self) -> AsyncIterator[str]:
         try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
             for chunk in self.chunks:
                 yield chunk
             while self.drip is not None:
@@ -145,6 +148,24 @@ async def test_the_deadline_bounds_a_hanging_stream_and_keeps_partial_text(
     assert time.monotonic() - started < 1.0
     assert await backend.drained(timeout=2)
     assert inner.closed_streams == 2
+
+
+async def test_a_request_s_own_deadline_replaces_the_model_s(short_grace: None) -> None:
+    """Code actions wait longer than completions on the same backend: the limit travels with
+    the request (`deadline_ms`)."""
+    inner = Scripted()
+    inner.chunks, inner.hang = [], True
+    backend = guarded(inner, timeout_ms=5000)
+    started = time.monotonic()
+    with pytest.raises(ModelTimeout, match="within 150 ms"):
+        await collect(backend, ModelRequest(prefix="x", deadline_ms=150))
+    assert time.monotonic() - started < 1.0
+    inner.chunks, inner.hang, inner.drip = ["slow"], False, None
+    inner.delay = 0.3
+    longer = guarded(inner, timeout_ms=100)
+    assert await collect(longer, ModelRequest(prefix="x", deadline_ms=2000)) == "slow"
+    with pytest.raises(ModelTimeout, match="within 100 ms"):
+        await collect(longer)
 
 
 async def test_cancellation_is_not_a_failure_and_never_reaches_the_inner_stream() -> None:
