@@ -16,6 +16,9 @@ identifiers that occur somewhere in the visible file or the workspace (a new loc
 in any prompt); `--raw` adds the figure over every identifier. The "no vocab." columns also leave
 out the model's own vocabulary: methods of builtin types (`append`, `get`, `encode`) and
 attributes of standard-library modules the file imports (`logging.getLogger`, `t.cast`).
+"far, defined" is far recall over the far identifiers that have a definition (def, class,
+assignment, attribute, import) in the visible file or another workspace file, with their count:
+the part a context engine can find by looking names up.
 
     .venv/bin/python benchmarks/context_recall.py                      # default trees + HumanEval
     .venv/bin/python benchmarks/context_recall.py --tree PATH [--tree PATH…] --tasks 300
@@ -167,6 +170,7 @@ class BudgetResult:
     naive_all: Tally = field(default_factory=Tally)
     naive_far: Tally = field(default_factory=Tally)
     naive_budget_far: Tally = field(default_factory=Tally)
+    far_defined: Tally = field(default_factory=Tally)  # far ids with a definition (see below)
     build_ms: list[float] = field(default_factory=list)
 
 
@@ -194,6 +198,18 @@ class Workspace:
             if other != path:
                 out |= names
         return out
+
+
+def is_defined(ws: Workspace, snapshot: object, path: str, name: str) -> bool:
+    """Whether a name has a definition (def, class, assignment, attribute, import binding) in
+    the visible file or in another workspace file — as opposed to merely occurring there (a
+    method of a library type, a local the answer introduces)."""
+    outline = ws.engine.outline(snapshot)  # type: ignore[arg-type]
+    if outline is not None and (outline.lookup(name) or any(
+            b.local == name for imp in outline.imports() for b in imp.bindings)):
+        return True
+    index = ws.engine.index
+    return index is not None and any(o.path != path for o, _ in index.definitions(name, 50))
 
 
 MISSES: list[tuple[int, str, str, str]] = []  # (budget, task, answer, missed far names)
@@ -231,6 +247,7 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         knowable = wanted & (visible | elsewhere)
         far = (wanted - near) & (earlier | elsewhere)
         vocab = vocabulary(task.answer, task.text)
+        far_defined = {name for name in far if is_defined(ws, snapshot, path, name)}
         for budget in budgets:
             settings = ContextSettings(max_prompt_tokens=budget)
             started = time.perf_counter()
@@ -250,6 +267,7 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
             result.far.add(far, present)
             result.all_v.add(knowable - vocab, present)
             result.far_v.add(far - vocab, present)
+            result.far_defined.add(far_defined, present)
             if far - present:
                 MISSES.append((budget, task.task_id, task.answer, " ".join(sorted(far - present))))
             naive = identifiers(label_line(ctx.comment, ctx.path)
@@ -271,14 +289,16 @@ def report(title: str, results: dict[int, BudgetResult], tasks: int, counter: st
     print(f"\n## {title}: {tasks} tasks (tokens: {counter})")
     print("| budget | median tokens | over budget | recall all | far recall | naive all "
           "| naive far | naive far @budget | far ids | all, no vocab. | far, no vocab. "
-          "| naive, no vocab. (all / far) | build p50 ms |" + (" raw recall |" if raw else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if raw else ""))
+          "| naive, no vocab. (all / far) | far, defined (n) | build p50 ms |"
+          + (" raw recall |" if raw else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if raw else ""))
     for budget, r in results.items():
         print(f"| {budget} | {statistics.median(r.tokens):.0f} | {r.over} | {r.all.share:.3f} "
               f"| {r.far.share:.3f} | {r.naive_all.share:.3f} | {r.naive_far.share:.3f} "
               f"| {r.naive_budget_far.share:.3f} | {r.far.total} | {r.all_v.share:.3f} "
               f"| {r.far_v.share:.3f} ({r.far_v.total}) "
               f"| {r.naive_all_v.share:.3f} / {r.naive_far_v.share:.3f} "
+              f"| {r.far_defined.share:.3f} ({r.far_defined.total}) "
               f"| {statistics.median(r.build_ms):.2f} |"
               + (f" {r.raw.share:.3f} |" if raw else ""))
 
@@ -349,7 +369,7 @@ def main() -> None:
             merged.build_ms += part.build_ms
             merged.over += part.over
             for name in ("all", "far", "raw", "naive_all", "naive_far", "naive_budget_far",
-                         "all_v", "far_v", "naive_all_v", "naive_far_v"):
+                         "all_v", "far_v", "naive_all_v", "naive_far_v", "far_defined"):
                 a, b = getattr(merged, name), getattr(part, name)
                 a.found += b.found
                 a.total += b.total

@@ -3,7 +3,8 @@ attributes of the enclosing class and its bases — so that their members can go
 
 Text-level and deliberately shallow (no inference): `x: Client`, `x = Client(...)`,
 `self.x = Client(...)`, `self.x = x` where `__init__` says `x: Client`, `@property def x(self) ->
-Client`, `class C(Base)`.
+Client`, `class C(Base)`; and, for a value nothing types, the one class of the file that has every
+attribute the nearby code uses on it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.symbols import Symbol
 
-_ANNOTATION = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*:\s*([A-Za-z_][\w.\[\], |'\"]*)")
+_ANNOTATION = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*:\s*(?=([A-Za-z_'\"]))")
 _CONSTRUCTED = re.compile(
-    r"(?<![\w.])(self\.)?([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*(?:await\s+)?((?:[a-z_]\w*\.)*[A-Z]\w*)\s*\(")
+    r"(?<![\w.])(self\.)?([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*(?:await\s+)?((?:[a-z_]\w*\.)*_*[A-Z]\w*)\s*\(")
 _COPIED = re.compile(r"self\.([A-Za-z_]\w*)\s*=\s*([A-Za-z_]\w*)\s*$")
 _RETURNS = re.compile(r"->\s*([A-Za-z_][\w.\[\], |'\"]*)")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -32,25 +34,48 @@ _GENERIC = frozenset({
 })
 
 
+_CONSTANTS = frozenset({"None", "True", "False"})
+
+
 def type_names(expression: str) -> list[str]:
     """Class names in a type expression: `Optional[httpx.Client] | None` → ["Client"]."""
     names = []
     for word in _WORD.findall(expression.replace("'", " ").replace('"', " ")):
-        if word[0].isupper() and word not in _GENERIC and word not in names:
+        if word.lstrip("_")[:1].isupper() and word not in _GENERIC and word not in names \
+                and word not in _CONSTANTS:
             names.append(word)
     return names
+
+
+def _type_expression(text: str, start: int) -> str:
+    """The annotation starting at `start`: up to a `,`, `)`, `=` or line end outside brackets
+    (`a: dict[str, int], b: B` → `dict[str, int]`)."""
+    depth = 0
+    for end in range(start, min(len(text), start + 300)):
+        char = text[end]
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            if depth == 0:
+                return text[start:end]
+            depth -= 1
+        elif depth == 0 and char in ",=\n:":
+            return text[start:end]
+    return text[start : start + 300]
 
 
 def variable_types(texts: Iterable[str]) -> dict[str, list[str]]:
     """`name → class names` from annotations and constructor calls in some code."""
     found: dict[str, list[str]] = {}
     for text in texts:
-        for name, annotation in _ANNOTATION.findall(text):
-            for word in type_names(annotation.split("=")[0]):
-                found.setdefault(name, []).append(word)
+        for match in _ANNOTATION.finditer(text):
+            annotation = _type_expression(text, match.start(2))
+            for word in type_names(annotation):
+                found.setdefault(match.group(1), []).append(word)
         for _, name, constructor in _CONSTRUCTED.findall(text):
             found.setdefault(name, []).append(constructor.split(".")[-1])
-    return {name: list(dict.fromkeys(types)) for name, types in found.items()}
+    return {name: list(dict.fromkeys(types)) for name, types in found.items()
+            if name not in _CONSTANTS}
 
 
 def attribute_types(members: Sequence[Symbol]) -> dict[str, list[str]]:
@@ -91,3 +116,15 @@ def base_classes(header: str) -> list[str]:
         if words and words[-1] not in _GENERIC:
             bases.append(words[-1])
     return bases
+
+
+def classes_having(outline: FileOutline, attributes: set[str], limit: int = 2) -> list[str]:
+    """The classes of a file that define every one of `attributes` (a receiver's uses near the
+    cursor, `p.text(…); p.group(…)`): duck typing for a value nothing annotates."""
+    if len(attributes) < 2:
+        return []
+    rarest = min(attributes, key=lambda a: len(outline.lookup(a)))
+    owners = {s.parent for s in outline.lookup(rarest) if s.parent}
+    found = [owner for owner in owners
+             if all(outline.has_member(owner, a) for a in attributes)]
+    return [owner.rsplit(".", 1)[-1] for owner in sorted(found)][:limit]

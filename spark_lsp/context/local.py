@@ -4,6 +4,7 @@ the imports and same-file definitions of the names used near it, its class's mem
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ OUTSIDE_DECAY = 12.0  # lines outside the enclosing function decay faster
 IMPORT = 700.0  # an import the nearby code uses (+ USE_BONUS * its use weight)
 DEFINITION = 660.0  # a same-file definition of a name used nearby
 USE_BONUS = 40.0
-UNUSED_IMPORT = 200.0  # an import no nearby code uses scores this much less
+UNUSED_IMPORT = 300.0  # an import no nearby code uses scores this much less
 MEMBER = 460.0  # a member of the enclosing class (minus RANK_DECAY per rank of distance)
 SIBLING = 380.0  # a definition beside the enclosing one
 RANK_DECAY = 3.0
@@ -39,11 +40,14 @@ MAX_SIBLINGS = 30
 MAX_IMPORTS = 40
 MAX_MEMBERS = 30  # on each side of the cursor
 ATTRIBUTE_KINDS = frozenset({"attribute", "variable"})
-SIMILAR = 500.0  # the row elsewhere that shares most with the code near the cursor
+SIMILAR = 300.0  # the row elsewhere that shares most with the code near the cursor
 MAX_SIMILAR_USES = 40  # names used more often than this say little about similarity
 MAX_SIMILAR_UNITS = 25
 MAX_SIMILAR_ROWS = 40
 
+_PROSE = frozenset({"comment", "string", "string_content", "line_comment", "block_comment",
+                    "template_string", "raw_string_literal", "string_literal"})
+_WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _ATTRIBUTE_PARENTS = frozenset({
     "attribute", "member_expression", "selector_expression", "field_expression",
     "field_access", "scoped_identifier", "qualified_identifier",
@@ -62,8 +66,9 @@ class Near:
 
 
 def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, last: int,
-               language: str | None) -> Near:
-    """Identifiers in rows first..last (the identifiers query), weighted by distance to `row`."""
+               language: str | None, stale_row: int | None = None) -> Near:
+    """Identifiers in rows first..last (the identifiers query), weighted by distance to `row`.
+    On a `stale_row` (the tree not reparsed there) the row's words stand in for its nodes."""
     near = Near()
     q = query(language, "identifiers") if language and tree is not None else None
     if q is None or tree is None:
@@ -71,9 +76,16 @@ def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, la
     cursor = QueryCursor(q)
     cursor.set_point_range(Point(first, 0), Point(last + 1, 0))
     src = LinesSource(lines)
+    if stale_row is not None and first <= stale_row <= last:
+        for name in _WORDS.findall(lines[stale_row]):
+            if name in COMMON_WORDS:
+                continue
+            near.weights[name] = near.weights.get(name, 0.0) \
+                + 1.0 / (1.0 + abs(stale_row - row) / 4)
     for node in cursor.captures(tree.root_node).get("identifier", ()):
         start = node.start_point
-        if start.row < first or start.row > last or node.end_point.row != start.row:
+        if start.row < first or start.row > last or node.end_point.row != start.row \
+                or start.row == stale_row:
             continue
         name = src.text(start, node.end_point, 1)
         if not name:
@@ -235,12 +247,31 @@ def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
     return pieces
 
 
+def is_prose(tree: Tree | None, lines: Sequence[str], row: int) -> bool:
+    """Whether a row starts inside a comment or a string (a docstring's line): its words are
+    not code."""
+    if tree is None:
+        return False
+    text = lines[row]
+    stripped = text.lstrip(" \t")
+    if not stripped.strip():
+        return True
+    column = len(text[: len(text) - len(stripped)].encode("utf-8"))
+    node = tree.root_node.descendant_for_point_range(Point(row, column), Point(row, column))
+    while node is not None and node.type not in _PROSE and node.parent is not None \
+            and node.start_point == (row, column) and node.parent.start_point == (row, column):
+        node = node.parent
+    return node is not None and (node.type in _PROSE or (
+        node.parent is not None and node.parent.type in _PROSE))
+
+
 def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: int,
-                   skip: tuple[int, int], names_in: Callable[[str], frozenset[str]]
-                   ) -> tuple[list[Piece], dict[str, float]]:
-    """Rows elsewhere in the file that use the rarer names used near the cursor (code repeats
-    itself: a sibling method doing the same thing), scored by how much they share; and how
-    strongly each other name co-occurs with them."""
+                   skip: tuple[int, int], names_in: Callable[[str], frozenset[str]],
+                   tree: Tree | None = None) -> tuple[list[Piece], dict[str, float]]:
+    """Rows of code elsewhere in the file that use the rarer names used near the cursor (code
+    repeats itself: a sibling method doing the same thing), scored by how much they share; and
+    how strongly each other name co-occurs with them. Rows of comments and docstrings are no
+    examples of code."""
     scores: dict[int, float] = {}
     for name, weight in near.weights.items():
         uses = outline.name_counts.get(name, 0)
@@ -251,8 +282,12 @@ def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: 
             for r in range(first, min(last, len(lines) - 1) + 1):
                 if skip[0] <= r <= skip[1] or name not in names_in(lines[r]):
                     continue
+                if r not in scores and is_prose(tree, lines, r):
+                    scores[r] = -1e9  # never a candidate
+                    continue
                 scores[r] = scores.get(r, 0.0) + rarity * min(weight, 1.0)
-    best = sorted(scores.items(), key=lambda item: -item[1])[:MAX_SIMILAR_ROWS]
+    best = sorted(((r, score) for r, score in scores.items() if score > 0),
+                  key=lambda item: -item[1])[:MAX_SIMILAR_ROWS]
     if not best:
         return [], {}
     top = best[0][1]

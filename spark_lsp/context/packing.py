@@ -1,18 +1,21 @@
 """Pack prompt pieces into a token budget, highest score first, and render what was chosen.
 
 A piece is either rows of the current document (rendered in place, in file order, with an
-elision line where rows are skipped) or a line of another file's snippet (labelled with its path).
+elision line where rows are skipped), a line of another file's snippet (labelled with its path),
+or one name of a name list (a snippet line `# head: name, name, …` that grows name by name).
 """
 
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spark_lsp.context.tokens import TokenCounter
 from spark_lsp.documents.text import line_body
 
+_CAPITALS = re.compile(r"[A-Z]{2,}")
 GAP_TOKENS = 3  # an elision line costs about this much
 
 
@@ -28,6 +31,11 @@ class Piece:
     text: str = ""
     after: int | None = None  # a row that must be in first (the window grows without holes)
     kind: str = ""  # where it comes from (window, scope, import, definition, member, sibling…)
+    group: str = ""  # a name list's head: `text` is one name of the line `order` starts with it
+
+
+NAME_SEPARATOR = ", "
+LIST_SHARE = 4  # a name list's head is ranked as if shared by this many names
 
 
 @dataclass
@@ -36,6 +44,7 @@ class Selection:
     snippets: dict[str, dict[tuple[int, ...], str]] = field(default_factory=dict)
     snippet_scores: dict[str, float] = field(default_factory=dict)
     used: int = 0
+    listed: set[tuple[str, tuple[int, ...], str]] = field(default_factory=set)  # name lists'
 
 
 def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
@@ -50,9 +59,30 @@ def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
             cost += GAP_TOKENS
         return cost
     lines = chosen.snippets.get(piece.path)
+    if piece.group:
+        return _name_cost(piece, lines, chosen, name_cost(piece.text, count), count, label_cost)
     if lines is not None and piece.order in lines:
         return None
     return count(piece.text) + 1 + (label_cost(piece.path) if lines is None else 0)
+
+
+def name_cost(name: str, count: TokenCounter) -> int:
+    """A listed name with its separator. Identifiers split into more tokens than prose of the
+    same length (`EnumType`, `ALREADY_REPORTED`): the estimate is raised by a fifth and by a
+    token per 4 capitals in a row (7,248 names of installed packages: +5 % against SmolLM2's
+    count, +10 % for names with capitals; unraised -9 %, -21 %)."""
+    tokens = count(name)
+    return tokens + 1 + tokens // 5 + sum(map(len, _CAPITALS.findall(name))) // 4
+
+
+def _name_cost(piece: Piece, lines: dict[tuple[int, ...], str] | None, chosen: Selection,
+               cost: int, count: TokenCounter, label_cost: Callable[[str], int]) -> int | None:
+    """A name list's item: the name and its separator, plus the head (and label) if first."""
+    if (piece.path, piece.order, piece.text) in chosen.listed:
+        return None
+    if lines is None:
+        return cost + count(piece.group) + label_cost(piece.path)
+    return cost if piece.order in lines else cost + count(piece.group)
 
 
 def _take(piece: Piece, cost: int, chosen: Selection) -> None:
@@ -63,7 +93,13 @@ def _take(piece: Piece, cost: int, chosen: Selection) -> None:
         if lines is None:
             lines = chosen.snippets[piece.path] = {}
             chosen.snippet_scores[piece.path] = piece.score
-        lines[piece.order] = piece.text
+        if piece.group:
+            line = lines.get(piece.order)
+            lines[piece.order] = piece.group + piece.text if line is None \
+                else line + NAME_SEPARATOR + piece.text
+            chosen.listed.add((piece.path, piece.order, piece.text))
+        else:
+            lines[piece.order] = piece.text
     chosen.used += cost
 
 
@@ -92,8 +128,8 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
     chosen = selection
     names = [tuple(set(names_of(piece))) for piece in pieces]
     # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
-    costs = [sum(row_cost(r) for r in p.rows) + GAP_TOKENS if p.rows else count(p.text) + 1
-             for p in pieces]
+    costs = [sum(row_cost(r) for r in p.rows) + GAP_TOKENS if p.rows else
+             name_cost(p.text, count) if p.group else count(p.text) + 1 for p in pieces]
 
     def value(number: int) -> float:
         gain = 0.0
@@ -111,9 +147,18 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
                 return _cost(piece, chosen, count, row_cost, label_cost)
             return costs[number]
         lines = chosen.snippets.get(piece.path)
+        if piece.group:
+            return _name_cost(piece, lines, chosen, costs[number], count, label_cost)
         if lines is None:
             return costs[number] + label_cost(piece.path)
         return None if piece.order in lines else costs[number]
+
+    def ranking_cost(number: int, cost: int) -> float:
+        """The cost to rank by: a name list's first name shares its head (and label) with the
+        next few names, which follow at their own small cost."""
+        if pieces[number].group and cost > costs[number]:
+            return costs[number] + (cost - costs[number]) / LIST_SHARE
+        return max(cost, 1)
 
     heap: list[tuple[float, int]] = []
     waiting: dict[int, list[int]] = {}  # row → pieces that need it first
@@ -125,7 +170,7 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
             return
         cost = cost_now(number)
         if cost is not None:
-            heap.append((-value(number) / max(cost, 1), number))
+            heap.append((-value(number) / ranking_cost(number, cost), number))
 
     for number in range(len(pieces)):
         offer(number)
@@ -135,7 +180,7 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
         cost = cost_now(number)
         if cost is None or chosen.used + cost > budget:
             continue
-        priority = value(number) / max(cost, 1)
+        priority = value(number) / ranking_cost(number, cost)
         if heap and priority < -heap[0][0] - 1e-9:
             heapq.heappush(heap, (-priority, number))
             continue
@@ -146,7 +191,8 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
             for ready in waiting.pop(row, ()):
                 after_cost = cost_now(ready)
                 if after_cost is not None:
-                    heapq.heappush(heap, (-value(ready) / max(after_cost, 1), ready))
+                    heapq.heappush(heap, (-value(ready) / ranking_cost(ready, after_cost),
+                                              ready))
     return chosen
 
 

@@ -8,11 +8,12 @@ siblings, other files' signatures — are packed by value per token (`packing.pa
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from spark_lsp.context import hints, local
+from spark_lsp.context import hints, imported, local, names
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
@@ -22,6 +23,7 @@ from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
 from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
+from spark_lsp.workspace.packages import for_roots
 
 PREFIX_SHARE = 0.3  # of the budget: the rows right above the cursor, always in
 SUFFIX_SHARE = 0.1  # the rows right below it, in its block
@@ -91,7 +93,8 @@ def locate(snapshot: DocumentSnapshot, row: int, index: int, with_names: bool) -
     function = next((s for s in scopes if s.kind == "function"), None)
     first = max(row - local.NEAR_ABOVE, function.start_row if function is not None else 0)
     near = local.near_names(tree, lines, row, first, min(row + local.NEAR_BELOW,
-                                                         len(lines) - 1), language)
+                                                         len(lines) - 1), language,
+                            snapshot.stale_row)
     typing = body[:index]
     match = _WORD_END.search(typing)
     if match:
@@ -130,17 +133,43 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     result.rest += typed
     similar, cooccurring = local.similar_pieces(
         outline, lines, near, row, (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW),
-        names_in)
+        names_in, snapshot.tree)
     result.rest += similar
+    workspace = engine if snapshot.path is not None else None
+    inherited = names.inherited_member_names(outline, owner, language, workspace)
+    result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,
+                           comment)
 
     def is_member(name: str) -> bool:
-        return name in typed_names or (owner is not None
-                                       and outline.has_member(owner.qualname, name))
+        return name in typed_names or name in inherited or (
+            owner is not None and outline.has_member(owner.qualname, name))
 
     result.weight = name_weights(
         outline.name_counts, (b.local for imp in imports for b in imp.bindings),
         is_member, outline.is_top_level, near.weights, cooccurring)
     return result
+
+
+def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOutline,
+            owner: Symbol | None, inherited: Iterable[str], imports: Sequence[Import],
+            near: local.Near, engine: ContextEngine | None, comment: str) -> list[Piece]:
+    """The name lists (see `names`): with an engine, imported modules are looked up in the
+    workspace, then among installed packages."""
+    path = snapshot.path or snapshot.uri
+    language = snapshot.language or ""
+    enclosing = {symbol.name for s in scopes for symbol in outline.lookup_at(s.start_row)}
+    label, modules = path, []
+    if engine is not None and snapshot.path is not None:
+        index = engine.index
+        label = engine.label(path)
+        key = (path, index.generation if index is not None else -1)
+        modules = imported.imported_modules(
+            index if index is not None else engine, key, imports, path, language, engine,
+            for_roots(engine.roots), engine.is_excluded,
+            functools.partial(index.module_uses, without=path) if index is not None
+            else lambda module: {})
+    return names.name_list_pieces(outline, owner, inherited, modules, near.weights, enclosing,
+                                  comment, label)
 
 
 def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
@@ -160,11 +189,11 @@ def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
     members = outline.members(owner.qualname, positioned=False) if owner is not None else []
     attributes = hints.attribute_types(members)
     pieces: list[Piece] = []
-    names: set[str] = set()
+    base_names: set[str] = set()
     if owner is not None:
         used = near.attributes.get("self", set()) | near.attributes.get("this", set())
         bases = {b: used for b in hints.base_classes(owner.signature)}
-        pieces, names = class_pieces(bases, BASE_CLASS, outline, imports, path, language,
+        pieces, base_names = class_pieces(bases, BASE_CLASS, outline, imports, path, language,
                                      comment, workspace, excluded, local.header_rows)
         for base in bases:  # what the bases declare their attributes to be
             for found in (resolve_name(base, imports, path, language, workspace)
@@ -173,13 +202,26 @@ def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
                 for name, types in hints.attribute_types(inherited).items():
                     attributes.setdefault(name, types)
     classes: dict[str, set[str]] = {}
+    receivers: dict[str, list[str]] = {}
     for name, class_names in variables.items():  # every typed parameter and local
         for class_name in class_names:
             classes.setdefault(class_name, set()).update(near.attributes.get(name, ()))
+            receivers.setdefault(class_name, []).append(name)
+    known = set(variables) | {b.local for imp in imports for b in imp.bindings}
+    for name, used in near.attributes.items():  # duck typing: `p.text(); p.group()`
+        if name not in known and name not in ("self", "this"):
+            duck = hints.classes_having(outline, used)
+            if len(duck) == 1:
+                classes.setdefault(duck[0], set()).update(used)
+                receivers.setdefault(duck[0], []).append(name)
     for receiver in ("self", "this"):
         for name in near.attributes.get(receiver, ()):
             for class_name in attributes.get(name, ()):
                 classes.setdefault(class_name, set()).update(near.attributes.get(name, ()))
+                receivers.setdefault(class_name, []).append(f"{receiver}.{name}")
     more, typed_names = class_pieces(classes, TYPED, outline, imports, path, language, comment,
                                      workspace, excluded, local.header_rows)
-    return pieces + more, names | typed_names
+    label = engine.label(path) if workspace is not None and engine is not None else path
+    more += names.typed_name_pieces(receivers, outline, imports, path, language, comment,
+                                    label, workspace, near.weights, excluded)
+    return pieces + more, base_names | typed_names

@@ -25,7 +25,7 @@ from spark_lsp.syntax.languages import grammar, language_for
 from spark_lsp.syntax.outline import outline_tree
 from spark_lsp.syntax.symbols import Import, LinesSource, Symbol
 from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
-from spark_lsp.workspace.modules import import_keys, module_keys
+from spark_lsp.workspace.modules import import_keys, module_keys, module_uses
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ class WorkspaceIndex:
         self._files: dict[str, FileOutline] = {}
         self._by_name: dict[str, dict[str, None]] = {}
         self._by_key: dict[str, dict[str, None]] = {}
+        self._uses_of: dict[str, dict[str, dict[str, int]]] = {}  # path → its `module_uses`
+        self._uses: dict[str, dict[str, int]] = {}  # module → name → uses, over all files
         self._lock = threading.RLock()
         self.ready = threading.Event()
         self.cancelled = threading.Event()
@@ -154,6 +156,7 @@ class WorkspaceIndex:
             self.remove_file(path)
             return False
         outline = outline_source(path, text, language)
+        uses = module_uses(outline.imports(), text) if language == "python" else {}
         with self._lock:
             if path not in self._files and len(self._files) >= self.settings.max_index_files:
                 return False
@@ -164,6 +167,9 @@ class WorkspaceIndex:
                 self._by_name.setdefault(name, {})[path] = None
             for key in module_keys(path, language):
                 self._by_key.setdefault(key, {})[path] = None
+            if uses:
+                self._uses_of[path] = uses
+                self._add_uses(uses, 1)
         return True
 
     def remove_file(self, path: str) -> None:
@@ -175,6 +181,9 @@ class WorkspaceIndex:
         if outline is None:
             return
         self.generation += 1
+        uses = self._uses_of.pop(path, None)
+        if uses:
+            self._add_uses(uses, -1)
         for table, keys in ((self._by_name, outline.names()),
                             (self._by_key, module_keys(path, outline.language))):
             for key in list(keys):
@@ -183,6 +192,18 @@ class WorkspaceIndex:
                     entry.pop(path, None)
                     if not entry:
                         del table[key]
+
+    def _add_uses(self, uses: dict[str, dict[str, int]], sign: int) -> None:
+        for module, names in uses.items():
+            total = self._uses.setdefault(module, {})
+            for name in names:  # files using the name, not uses: one file should not decide
+                left = total.get(name, 0) + sign
+                if left > 0:
+                    total[name] = left
+                else:
+                    total.pop(name, None)
+            if not total:
+                del self._uses[module]
 
     def root_of(self, path: str) -> Path | None:
         return self.rules.root_of(Path(path))
@@ -209,6 +230,21 @@ class WorkspaceIndex:
             if outline is not None:
                 found.extend((outline, symbol) for symbol in outline.lookup(name))
         return found
+
+    def module_uses(self, module: str, without: str | None = None) -> dict[str, int]:
+        """How many of the workspace's files use each name of a module (dotted, as imported
+        absolutely): `alias.name` or `from module import name`; `without` one file (the
+        document being edited: its saved text is not what the user has now)."""
+        with self._lock:
+            uses = dict(self._uses.get(module, {}))
+            own = self._uses_of.get(os.path.abspath(without), {}) if without else {}
+        for name in own.get(module, ()):
+            left = uses.get(name, 0) - 1
+            if left > 0:
+                uses[name] = left
+            else:
+                uses.pop(name, None)
+        return uses
 
     def resolve(self, imp: Import, from_path: str, language: str, name: str = ""
                 ) -> list[FileOutline]:

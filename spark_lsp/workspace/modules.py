@@ -8,6 +8,8 @@ directory); an import is turned into the key its files would have.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from pathlib import PurePath
 
 from spark_lsp.syntax.symbols import Import
@@ -78,3 +80,33 @@ def import_keys(imp: Import, from_path: str, language: str, name: str = "") -> l
 
 def is_absolute_key(key: str) -> bool:
     return key.startswith("/")
+
+
+_ATTRIBUTE_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)")
+
+
+def module_uses(imports: Sequence[Import], text: str) -> dict[str, dict[str, int]]:
+    """How often a Python file uses each name of the modules it imports absolutely: `alias.name`
+    for `import a.b as alias` / `from a import b as alias`, and `from a.b import name`; as
+    {dotted module: {name: uses}}."""
+    aliases: dict[str, list[str]] = {}
+    uses: dict[str, dict[str, int]] = {}
+    for imp in imports:
+        if imp.level or not imp.module:
+            continue
+        for binding in imp.bindings:
+            if binding.name:  # `from a import b`: b is a name of a, or the module a.b
+                names = uses.setdefault(imp.module, {})
+                names[binding.name] = names.get(binding.name, 0) + 1
+                aliases.setdefault(binding.local, []).append(f"{imp.module}.{binding.name}")
+            elif binding.local == imp.module or " as " in imp.text:
+                aliases.setdefault(binding.local, []).append(imp.module)
+            else:  # `import a.b` binds `a`
+                aliases.setdefault(binding.local, []).append(imp.module.split(".")[0])
+    if not aliases:
+        return uses
+    for local, name in _ATTRIBUTE_USE.findall(text):
+        for module in aliases.get(local, ()):
+            names = uses.setdefault(module, {})
+            names[name] = names.get(name, 0) + 1
+    return uses

@@ -84,3 +84,60 @@ async def test_prompt_has_the_imported_signature_and_nothing_excluded(
     assert "ENV_FILE_SECRET_VALUE" not in prompt
     assert "PRIVATE_HELPER" not in prompt
     assert "def leak_private_value" not in prompt
+
+
+SHAPES = '''import textwrap
+
+import private_helpers as ph
+
+
+class Canvas:
+    def __init__(self) -> None:
+        self.stroke_width_px = 1
+
+    def draw(self) -> str:
+        return \n''' + "".join(f'''
+    def helper_{i}(self) -> int:
+        """Helper {i}."""
+        return {i} * {i} + {i} - {i} // 2 + self.stroke_width_px
+''' for i in range(30)) + '''
+    def flush_pending_strokes(self) -> None:
+        pass
+'''
+
+USER = '''import textwrap
+
+import private_helpers
+
+
+def show(text: str) -> str:
+    private_helpers.leak_private_value(text)
+    return textwrap.dedent(text) + textwrap.indent(text, "  ")
+'''
+
+
+async def test_prompt_lists_far_members_and_module_names_but_nothing_excluded(
+    fake_model: FakeModelServer, tmp_path: Path
+) -> None:
+    """Name lists reach the model through the real server: the enclosing class's members
+    defined far below, the names of a standard-library module the workspace uses — and no
+    name of a git-ignored module, though the file imports it under an alias."""
+    workspace(tmp_path)
+    (tmp_path / "shapes.py").write_text(SHAPES)
+    (tmp_path / "user.py").write_text(USER)
+    fake_model.reply = "self.flush_pending_strokes()"
+    settings = {"fast": {"provider": "ollama", "url": fake_model.url, "model": "m"},
+                "completion": {"debounce_ms": 0}}
+    async with lsp_session(settings, tmp_path) as client:
+        await wait_for_index(client)
+        uri = (tmp_path / "shapes.py").as_uri()
+        open_document(client, uri, SHAPES)
+        result = await inline_completion(client, uri, 10, 15)
+    assert result is not None
+    bodies = [r.body for r in fake_model.requests if r.path == "/api/generate"]
+    prompt = bodies[-1]["prompt"] + bodies[-1].get("suffix", "")
+    members = prompt.split("# class Canvas members: ")[1].split("\n")[0].split(", ")
+    assert "flush_pending_strokes" in members
+    assert "def flush_pending_strokes" not in prompt  # only its name: it is far away
+    assert "# textwrap: dedent, indent" in prompt
+    assert "leak_private_value" not in prompt and "PRIVATE_HELPER" not in prompt

@@ -1,0 +1,256 @@
+"""Name lists: one comment line per source of names the completion may need — the enclosing
+class's members (own and inherited), the classes of values near the cursor (annotated,
+constructed, or duck-typed), what the file defines at module level, what an imported module
+offers (`# st (hypothesis.strategies): integers, sampled_from, …`).
+
+One piece per name, so the packer adds names one by one by value per token (a name costs a few
+tokens where its signature costs twenty): a small model gets the spelling of what exists. Names
+that share words with the names near the cursor (`content_type` → `_guess_content_type`) rank
+and score higher.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from spark_lsp.context.hints import base_classes
+from spark_lsp.context.imported import LISTED_KINDS, ImportedModule, is_listable
+from spark_lsp.context.packing import Piece
+from spark_lsp.context.related import Workspace, resolve_name
+from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, Symbol
+
+# Scores (tuned with benchmarks/context_recall.py): a listed name's value is its score / 1000
+# plus its weight (`weights.name_weights`), per token it costs.
+NAME = 60.0  # a public name of an imported module
+ALIAS_NEAR = 100.0  # more when the module's alias is used near the cursor (times its weight)
+POPULAR = 300.0  # more for the name the most workspace files use (less for the others)
+CLASS_NAME = 600.0  # a member of the enclosing class
+INHERITED_NAME = 250.0  # a member it inherits
+TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
+MODULE_NAME = 300.0  # a module-level name of this file
+KIN = 500.0  # more per word shared with the names near the cursor (times their weight)
+MAX_KINSHIP = 2.0
+MAX_NAMES = 30  # per list: the likeliest (see `ranked`)
+MAX_CANDIDATES = 300  # module-level names ranked per request (the most used of the file)
+MAX_MODULES = 12  # imported modules listed: those used nearest the cursor, most in the file
+MAX_BASE_DEPTH = 2  # bases of bases followed for inherited members
+
+
+@dataclass(frozen=True)
+class NameList:
+    """A line to grow: `head` then names, under the snippet of `path` at position `order`;
+    each name with its score."""
+
+    head: str
+    path: str
+    order: int
+    names: tuple[tuple[str, float], ...]
+
+
+_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_VAGUE_PARTS = frozenset({"get", "set", "the", "self", "new", "not", "has", "for", "and"})
+
+
+@functools.lru_cache(maxsize=16384)
+def parts(name: str) -> frozenset[str]:
+    """The words a name is made of (`_guess_content_type` → guess, content, type)."""
+    return frozenset(p.lower() for p in _PARTS.findall(name)
+                     if len(p) >= 3 and p.lower() not in _VAGUE_PARTS)
+
+
+class Kinship:
+    """How much a name shares words with the names used near the cursor: `content_type`
+    nearby makes `_guess_content_type` likelier, `builder.add_init()` makes `add_attrs_init`."""
+
+    def __init__(self, near: Mapping[str, float]) -> None:
+        self.words: dict[str, float] = {}
+        self._memo: dict[str, float] = {}
+        for name, weight in near.items():
+            for part in parts(name):
+                self.words[part] = max(self.words.get(part, 0.0), min(weight, 1.0))
+
+    def __call__(self, name: str) -> float:
+        if not self.words:
+            return 0.0
+        value = self._memo.get(name)
+        if value is None:
+            value = self._memo[name] = min(sum(self.words.get(p, 0.0) for p in parts(name)),
+                                           MAX_KINSHIP)
+        return value
+
+
+def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str],
+           popularity: Mapping[str, int] | None = None,
+           kinship: Callable[[str], float] = lambda name: 0.0, limit: int = MAX_NAMES
+           ) -> list[str]:
+    """Distinct listable names not in `skip`, the likeliest first: those sharing words with the
+    nearby names, used most in the file or by the workspace's other files (stable)."""
+    unique = [n for n in dict.fromkeys(names) if is_listable(n) and n not in skip]
+    popular = popularity or {}
+    unique.sort(key=lambda n: -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
+                                + math.log2(1 + popular.get(n, 0)) / 8))
+    return unique[:limit]
+
+
+def pieces(name_list: NameList) -> list[Piece]:
+    return [Piece(score - rank / 100, path=name_list.path, order=(-1, name_list.order),
+                  text=name, kind="names", group=name_list.head)
+            for rank, (name, score) in enumerate(name_list.names)]
+
+
+def member_names(outline: FileOutline, owner: Symbol) -> list[str]:
+    """The names of a class's members (methods, class variables, attributes set on self)."""
+    return [m.name for m in outline.members(owner.qualname, positioned=False)
+            if m.kind in LISTED_KINDS]
+
+
+def inherited_names(outline: FileOutline, owner: Symbol,
+                    bases_of: Callable[[FileOutline, Symbol], Sequence[tuple[FileOutline, Symbol]]],
+                    depth: int = MAX_BASE_DEPTH) -> list[str]:
+    """Members of a class's bases (and their bases, `depth` levels), nearest base first."""
+    names: list[str] = []
+    seen = {(outline.path, owner.qualname)}
+    frontier = [(outline, owner)]
+    for _ in range(depth):
+        following = []
+        for file, symbol in frontier:
+            for base_file, base in bases_of(file, symbol):
+                if (base_file.path, base.qualname) in seen or base.kind not in CONTAINER_KINDS:
+                    continue
+                seen.add((base_file.path, base.qualname))
+                names += member_names(base_file, base)
+                following.append((base_file, base))
+        frontier = following
+    return names
+
+
+def module_names(outline: FileOutline, skip: Container[str]) -> list[str]:
+    """What a file defines at module level (not what it imports)."""
+    return [s.name for s in outline.members("", positioned=False)
+            if s.kind in LISTED_KINDS and s.name not in skip]
+
+
+def _bases_of(language: str, workspace: Workspace | None
+              ) -> Callable[[FileOutline, Symbol], list[tuple[FileOutline, Symbol]]]:
+    def bases_of(file: FileOutline, symbol: Symbol) -> list[tuple[FileOutline, Symbol]]:
+        out: list[tuple[FileOutline, Symbol]] = []
+        for base in base_classes(symbol.signature):
+            here = [s for s in file.lookup(base) if s.kind in CONTAINER_KINDS]
+            if here:
+                out.append((file, here[0]))
+            elif workspace is not None:
+                out += [(f.outline, f.symbol) for f in resolve_name(
+                    base, file.imports(), file.path, language, workspace)]
+        return out
+
+    return bases_of
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Names in either of two containers."""
+
+    first: Container[str]
+    second: Container[str]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.first or name in self.second
+
+
+def inherited_member_names(outline: FileOutline, owner: Symbol | None, language: str,
+                           workspace: Workspace | None) -> dict[str, None]:
+    """The members the class `owner` inherits and does not define (nearest base first)."""
+    if owner is None:
+        return {}
+    own = set(member_names(outline, owner))
+    return {n: None for n in inherited_names(outline, owner, _bases_of(language, workspace))
+            if n not in own}
+
+
+_CANDIDATES: OrderedDict[tuple[int, int], tuple[FileOutline, list[str]]] = OrderedDict()
+
+
+def _module_candidates(outline: FileOutline) -> list[str]:
+    """A file's module-level names, the most used first (at most MAX_CANDIDATES), remembered
+    until a definition changes: a 30,000-line file has thousands."""
+    key = (id(outline), outline.symbols_version)
+    entry = _CANDIDATES.get(key)
+    if entry is not None and entry[0] is outline:  # (held: its id is not reused meanwhile)
+        return entry[1]
+    counts = outline.name_counts
+    found = [n for n in dict.fromkeys(module_names(outline, ())) if is_listable(n)]
+    if len(found) > MAX_CANDIDATES:
+        found = heapq.nlargest(MAX_CANDIDATES, found, key=lambda n: counts.get(n, 0))
+    _CANDIDATES[key] = (outline, found)
+    while len(_CANDIDATES) > 16:
+        _CANDIDATES.popitem(last=False)
+    return found
+
+
+def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iterable[str],
+                     modules: Sequence[ImportedModule], near: Mapping[str, float],
+                     enclosing: Container[str], comment: str, label: str) -> list[Piece]:
+    """The name lists for a cursor — the enclosing class's members (own, then `inherited`),
+    the file's module-level names, the names of imported `modules` the workspace uses — less
+    the names used near the cursor (they are in the prompt already)."""
+    counts = outline.name_counts
+    kin = Kinship(near)
+    found: list[Piece] = []
+    if owner is not None:
+        more = set(inherited)
+        names = ranked(member_names(outline, owner) + list(inherited), counts, near,
+                       kinship=kin)
+        found += pieces(NameList(f"{comment} class {owner.name} members: ", label, 0, tuple(
+            (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)) for n in names)))
+    skip = Skip(near, enclosing)
+    names = ranked(_module_candidates(outline), counts, skip, kinship=kin)
+    found += pieces(NameList(f"{comment} module-level names: ", label, 1,
+                             tuple((n, MODULE_NAME + KIN * kin(n)) for n in names)))
+    chosen = sorted(modules, key=lambda m: (-near.get(m.local, 0.0), -counts.get(m.local, 0)))
+    for module in chosen[:MAX_MODULES]:
+        popular = dict(module.popular)
+        names = ranked(popular, popular, near, kinship=kin)
+        head = f"{comment} {module.local}: " if module.local == module.dotted else \
+            f"{comment} {module.local} ({module.dotted}): "
+        score = NAME + ALIAS_NEAR * min(near.get(module.local, 0.0), 1.0)
+        top = module.popular[0][1]
+        found += pieces(NameList(head, module.label, 0, tuple(
+            (n, score + POPULAR * popular[n] / top + KIN * kin(n)) for n in names)))
+    return found
+
+
+def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,
+                      imports: Sequence[Import], path: str, language: str, comment: str,
+                      label: str, workspace: Workspace | None, near: Mapping[str, float],
+                      is_excluded: Callable[[str], bool]) -> list[Piece]:
+    """A name list per class that values near the cursor hold (`{class: [receivers]}`): its
+    members, own then inherited (`# formatter (HelpFormatter): width, write, …`)."""
+    found: list[Piece] = []
+    bases_of = _bases_of(language, workspace)
+    kin = Kinship(near)
+    for class_name, receivers in classes.items():
+        here = [s for s in current.lookup(class_name) if s.kind in CONTAINER_KINDS]
+        targets = [(current, here[0])] if here else [] if workspace is None else [
+            (f.outline, f.symbol) for f in resolve_name(class_name, imports, path, language,
+                                                        workspace)
+            if f.symbol.kind in CONTAINER_KINDS and not is_excluded(f.outline.path)]
+        for file, symbol in targets[:1]:
+            own = member_names(file, symbol)
+            more = [n for n in inherited_names(file, symbol, bases_of) if n not in own]
+            names = ranked(own + more, current.name_counts, near, kinship=kin)
+            who = ", ".join(r for r in receivers[:2] if r not in ("self", "this"))
+            head = f"{comment} {who} ({class_name}): " if who else f"{comment} {class_name}: "
+            where = label if file is current else workspace.label(file.path) \
+                if workspace is not None else file.path
+            inherited = set(more)
+            found += pieces(NameList(head, where, 2 + symbol.row, tuple(
+                (n, (INHERITED_NAME if n in inherited else TYPED_NAME) + KIN * kin(n))
+                for n in names)))
+    return found

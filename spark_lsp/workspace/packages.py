@@ -1,0 +1,189 @@
+"""Python modules outside the workspace — installed packages, the standard library — found on the
+interpreter's search path (and the workspace's own virtualenvs): what `import x` refers to when
+no workspace file is `x`, and the public names it offers.
+
+Names are read from the text's top level (its literal `__all__` when it has one), not from a
+syntax tree: typing.py takes ~1 ms so, ~40 ms to parse and outline. Read once per file (again
+only when its mtime changes), bounded in file size and entries; excluded files are never read.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spark_lsp.workspace.index import read_source
+
+MAX_BYTES = 400_000  # typing.py is 130 KB; the biggest of the standard library ~250 KB
+MAX_ENTRIES = 128
+VENV_DIRS = (".venv", "venv", "env")
+_ALL = re.compile(r"^__all__\s*(?::[^=\n]*)?(\+?=)\s*[\[(]", re.M)
+_STRING = re.compile(r"""["']([A-Za-z_]\w*)["']""")
+_DEFINED = re.compile(r"^(?:(?:async[ \t]+)?def|class)[ \t]+([A-Za-z_]\w*)"
+                      r"|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
+_FROM_IMPORT = re.compile(r"^from[ \t]+\S+[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)", re.M)
+_MODULE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class ExternalModule:
+    """One module: where it is, and the names `module.name` may use."""
+
+    name: str
+    path: str
+    label: str  # the path relative to its search-path entry (`hypothesis/strategies/__init__.py`)
+    names: tuple[str, ...]
+
+
+def _literal_body(text: str, start: int) -> str:
+    """The text of a bracketed literal opening at `start`, up to its closing bracket (comments
+    and strings may hold brackets)."""
+    depth, index, end = 0, start, min(len(text), start + 100_000)
+    while index < end:
+        char = text[index]
+        if char == "#":
+            index = text.find("\n", index)
+            if index < 0:
+                break
+        elif char in "'\"":
+            close = text.find(char, index + 1)
+            index = close if close >= 0 else end
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : index]
+        index += 1
+    return text[start + 1 : index]
+
+
+def exported_names(text: str) -> tuple[str, ...] | None:
+    """The names of a literal `__all__ = [...]` (plus any `__all__ += [...]`), else None."""
+    names: list[str] = []
+    found = False
+    for match in _ALL.finditer(text):
+        if match.group(1) == "=":
+            names = []
+        found = True
+        body = re.sub(r"#[^\n]*", "", _literal_body(text, match.end() - 1))
+        names += _STRING.findall(body)
+    return tuple(dict.fromkeys(names)) if found and names else None
+
+
+def top_level_names(text: str, is_package: bool) -> tuple[str, ...]:
+    """The public names a module's text defines at its top level (functions, classes,
+    assignments) — and, for a package's `__init__`, imports — or its literal `__all__`."""
+    exported = exported_names(text)
+    if exported is not None:
+        return exported
+    names = [m.group(1) or m.group(2) for m in _DEFINED.finditer(text)]
+    if is_package:
+        for imported in _FROM_IMPORT.findall(text):
+            for part in imported.strip("()").split(","):
+                words = part.split()
+                if words and words[-1].isidentifier():
+                    names.append(words[-1])  # `a as b` binds b
+    return tuple(n for n in dict.fromkeys(names) if not n.startswith("_"))
+
+
+def search_path(roots: Sequence[str | Path] = ()) -> tuple[str, ...]:
+    """Where modules are looked for: the workspace folders' virtualenvs, then this
+    interpreter's `sys.path` (directories only; not the current directory)."""
+    entries: list[str] = []
+    for root in roots:
+        for name in VENV_DIRS:
+            entries += sorted(glob.glob(os.path.join(str(root), name, "lib", "python3*",
+                                                     "site-packages")))
+    entries += [p for p in sys.path if p and os.path.isdir(p)]
+    return tuple(dict.fromkeys(os.path.abspath(p) for p in entries))
+
+
+class PackageModules:
+    """Finds and outlines modules by dotted name on a search path (thread-safe, LRU-bounded)."""
+
+    def __init__(self, entries: Sequence[str], max_bytes: int = MAX_BYTES,
+                 max_entries: int = MAX_ENTRIES) -> None:
+        self.entries = tuple(entries)
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._found: dict[str, tuple[str, str] | None] = {}
+        self._modules: OrderedDict[str, tuple[float, ExternalModule | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def find(self, dotted: str) -> tuple[str, str] | None:
+        """(file, search-path entry) of a module: `a/b.py` or `a/b/__init__.py`, first entry
+        that has it; None for extension modules, namespace packages and unknown names."""
+        if not _MODULE.match(dotted):
+            return None
+        with self._lock:
+            if dotted in self._found:
+                return self._found[dotted]
+        found = None
+        relative = dotted.replace(".", os.sep)
+        for entry in self.entries:
+            for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
+                path = os.path.join(entry, candidate)
+                if os.path.isfile(path):
+                    found = (path, entry)
+                    break
+            if found is not None or os.path.isdir(os.path.join(entry, dotted.split(".")[0])):
+                break  # the first entry holding the top-level package decides, as imports do
+        with self._lock:
+            if len(self._found) > 4 * self.max_entries:
+                self._found.clear()
+            self._found[dotted] = found
+        return found
+
+    def module(self, dotted: str, is_excluded: Callable[[str], bool] = lambda p: False
+               ) -> ExternalModule | None:
+        """The outline of module `dotted`, read (and parsed) on first use only."""
+        where = self.find(dotted)
+        if where is None:
+            return None
+        path, entry = where
+        if is_excluded(path):
+            return None
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            return None
+        with self._lock:
+            cached = self._modules.get(path)
+            if cached is not None and cached[0] == mtime:
+                self._modules.move_to_end(path)
+                return cached[1]
+        text = read_source(path, self.max_bytes)
+        module = None
+        if text is not None:
+            label = os.path.relpath(path, entry).replace(os.sep, "/")
+            module = ExternalModule(dotted, path, label, top_level_names(
+                text, os.path.basename(path) == "__init__.py"))
+        with self._lock:
+            self._modules[path] = (mtime, module)
+            while len(self._modules) > self.max_entries:
+                self._modules.popitem(last=False)
+        return module
+
+
+_SHARED: dict[tuple[str, ...], PackageModules] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def for_roots(roots: Sequence[str | Path]) -> PackageModules:
+    """The process-wide finder for these workspace folders (outlines are shared by requests)."""
+    key = tuple(os.path.abspath(str(r)) for r in roots)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            if len(_SHARED) > 8:
+                _SHARED.clear()
+            found = _SHARED[key] = PackageModules(search_path(roots))
+        return found

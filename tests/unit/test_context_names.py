@@ -1,0 +1,323 @@
+"""Name lists in prompts: packing them name by name, what each list holds, and what reaches a
+real prompt (the enclosing class's members, module-level names, imported modules' names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tree_sitter import Parser
+
+from spark_lsp.context import hints, imported, names
+from spark_lsp.context.builder import build_context
+from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.local import is_prose
+from spark_lsp.context.packing import (
+    Piece,
+    Selection,
+    name_cost,
+    pack_by_gain,
+    render_snippets,
+)
+from spark_lsp.context.tokens import estimate_tokens
+from spark_lsp.context.types import PromptContext
+from spark_lsp.documents.store import DocumentStore
+from spark_lsp.prompts.fim import comment_header
+from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.languages import grammar
+from spark_lsp.workspace.index import outline_source
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_a_name_list_grows_one_name_at_a_time_within_the_budget() -> None:
+    items = names.pieces(names.NameList("# self: ", "a.py", 0, (
+        ("alpha", 500.0), ("beta", 500.0), ("gamma", 500.0), ("alpha", 500.0))))
+    label_cost = 3
+    head = words("# self: ")
+    selection = Selection()
+    pack_by_gain(items, head + label_cost + 2 * name_cost("alpha", words), words, lambda r: 1,
+                 lambda p: label_cost, lambda p: [p.text], lambda n: 1.0, set(), selection)
+    assert render_snippets(selection) == [("a.py", "# self: alpha, beta")]
+    assert selection.used == head + label_cost + name_cost("alpha", words) + name_cost(
+        "beta", words)
+
+    roomy = Selection()
+    pack_by_gain(items, 1000, words, lambda r: 1, lambda p: 1, lambda p: [p.text],
+                 lambda n: 1.0, set(), roomy)
+    assert render_snippets(roomy) == [("a.py", "# self: alpha, beta, gamma")]  # once each
+
+
+def test_a_list_head_is_shared_so_names_beat_a_costlier_row() -> None:
+    """A row worth as much as one name, costing as much as head + name, loses to the list."""
+    listed = names.pieces(names.NameList("# m: ", "a.py", 0, (("x1", 0.0), ("x2", 0.0))))
+    row = Piece(0.0, text="x1 x2 filler words here", path="b.py", order=(1,))
+    chosen = pack_by_gain([row, *listed], 9, words, lambda r: 1, lambda p: 1,
+                          lambda p: p.text.split()[:2] if p.path == "b.py" else [p.text],
+                          lambda n: 1.0, set(), Selection())
+    assert [path for path, _ in render_snippets(chosen)] == ["a.py"]
+
+
+def test_name_costs_err_on_the_side_of_more_tokens() -> None:
+    assert name_cost("x", estimate_tokens) == 2  # the name and ", "
+    assert name_cost("ALREADY_REPORTED", estimate_tokens) > estimate_tokens(
+        ", ALREADY_REPORTED")
+
+
+def test_ranked_names_skip_dunders_privates_of_others_and_nearby_names() -> None:
+    got = names.ranked(["run", "__init__", "__secret", "x", "stop", "run", "near", "walk"],
+                       {"walk": 5, "stop": 1}, {"near"})
+    assert got == ["walk", "stop", "run"]
+    assert names.ranked(["a1", "b1", "c1"], {}, (), {"c1": 3, "a1": 1}) == ["c1", "a1", "b1"]
+
+
+SOURCE = '''import typing
+import a.b
+import a.b as ab
+from pkg import sub as s
+from .rel import thing
+__all__ = ["Client"]
+
+
+class Base:
+    def ping(self): ...
+
+
+class Client(Base):
+    limit: int = 3
+
+    def __init__(self):
+        self.session = None
+        self._retries = 0
+
+    def send(self): ...
+
+
+def helper(): ...
+_PRIVATE = 1
+'''
+
+
+def test_members_module_names_and_module_aliases_of_an_outline() -> None:
+    outline = outline_source("/w/mod.py", SOURCE, "python")
+    client = next(s for s in outline.lookup("Client") if s.kind == "class")
+    assert set(names.member_names(outline, client)) == {
+        "limit", "__init__", "session", "_retries", "send"}
+    bases = names._bases_of("python", None)
+    assert names.inherited_names(outline, client, bases) == ["ping"]
+    assert names.module_names(outline, {"helper"}) == ["__all__", "Base", "Client", "_PRIVATE"]
+    assert imported.public_names(outline) == ["Base", "Client", "helper"]
+    aliases = [(local, dotted) for _, local, dotted in imported.module_aliases(outline.imports())]
+    assert aliases == [("typing", "typing"), ("a", "a.b"), ("ab", "a.b"), ("s", "pkg.sub"),
+                       ("thing", ".rel.thing")]
+    package = outline_source("/w/pkg/__init__.py", "from .core import run, _hidden\n",
+                             "python")
+    assert imported.public_names(package) == ["run"]  # a package re-exports what it imports
+
+
+def test_annotations_with_generics_do_not_hide_the_next_parameter() -> None:
+    found = hints.variable_types(["def f(self, ctx: Context, fmt: HelpFormatter,"
+                                  " m: dict[str, Client] = None) -> None:"])
+    assert found == {"ctx": ["Context"], "fmt": ["HelpFormatter"], "m": ["Client"]}
+
+
+def test_docstring_and_comment_rows_are_prose() -> None:
+    source = 'def f(x):\n    """Doc x\n    more x\n    """\n    # note x\n    y = x  # t\n'
+    tree = Parser(grammar("python")).parse(source.encode())
+    lines = source.splitlines(True)
+    assert [is_prose(tree, lines, r) for r in range(6)] == [False, True, True, True, True,
+                                                            False]
+
+
+# -- through the builder -------------------------------------------------------------------------
+
+MODELS = '''"""Models."""
+import json
+
+
+TIMEOUT_SECONDS = 30
+DEFAULT_ENCODING = "utf-8"
+
+
+def guess_content_type(name: str) -> str:
+    return "text/plain"
+
+
+class Base:
+    def close(self) -> None:
+        self.closed_flag = True
+
+
+class Response(Base):
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self._bytes_downloaded = 0
+
+    def read(self) -> bytes:
+        self.body = self.body.strip()
+        total = len(self.body)
+        \n        return self.body
+''' + "".join(f'''
+    def method_{i}(self) -> int:
+        """Method {i}."""
+        value = {i} * 2
+        return value + {i}
+''' for i in range(12)) + '''
+    def _prepare(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+'''
+
+
+def prompt_text(ctx: PromptContext) -> str:
+    return comment_header(ctx) + ctx.prefix + ctx.suffix
+
+
+def _engine(root: Path) -> tuple[ContextEngine, DocumentStore]:
+    store = DocumentStore()
+    engine = ContextEngine(store)
+    engine.set_roots([root])
+    assert engine.index is not None
+    engine.index.build()
+    return engine, store
+
+
+def _build(engine: ContextEngine, store: DocumentStore, path: Path, row: int, column: int,
+           budget: int = 512) -> PromptContext:
+    uri = path.as_uri()
+    store.open(uri, "python", 1, path.read_text())
+    snapshot = store.snapshot(uri)
+    assert snapshot is not None
+    return build_context(snapshot, row, column, ContextSettings(max_prompt_tokens=budget),
+                         engine=engine)
+
+
+def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
+        tmp_path: Path) -> None:
+    path = tmp_path / "models.py"
+    path.write_text(MODELS)
+    engine, store = _engine(tmp_path)
+    row = MODELS.split("\n").index("        ")  # the blank line in `read`
+    ctx = _build(engine, store, path, row, 8)
+    snippets = {s.path: s.text for s in ctx.snippets}
+    listed = snippets["models.py"]
+    assert "# class Response members: " in listed
+    members = listed.split("# class Response members: ")[1].split("\n")[0].split(", ")
+    assert "_prepare" in members and "_bytes_downloaded" in members  # far below, in __init__
+    assert "close" in members and "closed_flag" in members  # inherited from Base
+    module = listed.split("# module-level names: ")[1].split("\n")[0].split(", ")
+    assert "guess_content_type" in module and "TIMEOUT_SECONDS" in module
+    assert "def _prepare" not in ctx.prefix + ctx.suffix  # far away: only its name
+    assert ctx.prompt_tokens <= 512
+    assert estimate_tokens(prompt_text(ctx)) + 8 + 2 * len(ctx.snippets) <= 512
+
+
+def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
+        tmp_path: Path) -> None:
+    """`import extlib as ex`: extlib is installed (here: the workspace's own virtualenv), not
+    part of the workspace; its names that other workspace files use are listed, most used
+    first."""
+    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text(
+        "def popular(): ...\ndef rarely(): ...\ndef never_used(): ...\n_private = 1\n")
+    (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\nextlib.rarely()\n")
+    (tmp_path / "two.py").write_text("from extlib import popular\npopular()\n")
+    main = tmp_path / "main.py"
+    main.write_text("import extlib as ex\n\n\ndef go():\n    \n")
+    engine, store = _engine(tmp_path)
+    assert engine.index is not None and engine.index.module_uses("extlib") == {
+        "popular": 2, "rarely": 1}
+    ctx = _build(engine, store, main, 4, 4)
+    snippets = {s.path: s.text for s in ctx.snippets}
+    assert snippets["extlib/__init__.py"] == "# ex (extlib): popular, rarely"
+
+
+def test_an_excluded_package_file_is_never_read(tmp_path: Path) -> None:
+    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("def popular(): ...\n")
+    (tmp_path / ".gitignore").write_text(".venv/\n")
+    (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\n")
+    main = tmp_path / "main.py"
+    main.write_text("import extlib as ex\n\n\ndef go():\n    \n")
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 4, 4)
+    assert "popular" not in prompt_text(ctx)
+
+
+def test_a_parameter_annotated_with_a_class_lists_its_members(tmp_path: Path) -> None:
+    (tmp_path / "formatting.py").write_text(
+        "class HelpFormatter:\n    def __init__(self, width: int) -> None:\n"
+        "        self.width = width\n        self.current_indent = 0\n\n"
+        "    def write(self, text: str) -> None: ...\n")
+    main = tmp_path / "main.py"
+    main.write_text("from formatting import HelpFormatter\n\n\n"
+                    "def render(ctx: object, formatter: HelpFormatter) -> None:\n    \n")
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 4, 4)
+    snippets = {s.path: s.text for s in ctx.snippets}
+    assert "# formatter (HelpFormatter): " in snippets["formatting.py"]
+    listed = snippets["formatting.py"].split("# formatter (HelpFormatter): ")[1].split("\n")[0]
+    assert set(listed.split(", ")) == {"width", "current_indent", "write"}
+
+
+def test_a_git_ignored_module_on_the_search_path_gives_no_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workspace folder itself is on the search path (a server started there): the ignored
+    module is found there, and still never read."""
+    from spark_lsp.workspace import packages
+
+    monkeypatch.setattr(packages, "search_path", lambda roots: (str(tmp_path),))
+    (tmp_path / "private_helpers.py").write_text("def leak_private_value(): ...\n")
+    (tmp_path / ".gitignore").write_text("private_helpers.py\n")
+    (tmp_path / "user.py").write_text(
+        "import private_helpers\nprivate_helpers.leak_private_value()\n")
+    main = tmp_path / "main.py"
+    main.write_text("import private_helpers as ph\n\n\ndef go():\n    \n")
+    engine, store = _engine(tmp_path)
+    assert engine.index is not None
+    assert engine.index.module_uses("private_helpers") == {"leak_private_value": 1}
+    assert packages.for_roots(engine.roots).find("private_helpers") is not None
+    ctx = _build(engine, store, main, 4, 4)
+    assert "leak_private_value" not in prompt_text(ctx)
+    (tmp_path / ".gitignore").write_text("")
+    ctx = _build(*_engine(tmp_path), main, 4, 4)  # the control: not ignored, it is listed
+    assert "# ph (private_helpers): leak_private_value" in prompt_text(ctx)
+
+
+def test_names_sharing_words_with_nearby_names_come_first() -> None:
+    kin = names.Kinship({"content_type": 1.0, "builder": 0.5, "add_init": 0.5})
+    assert names.parts("_guess_content_type") == {"guess", "content", "type"}
+    assert names.parts("HTTPServerError") == {"http", "server", "error"}
+    assert kin("_guess_content_type") == 2.0 and kin("unrelated") == 0.0
+    assert kin("add_attrs_init") == 1.0  # `add` is too short a word; `init` is shared
+    assert names.ranked(["alpha", "beta", "add_attrs_init", "_guess_content_type"],
+                        {"alpha": 8}, (), kinship=kin)[:2] == ["_guess_content_type",
+                                                               "add_attrs_init"]
+
+
+def test_constructor_calls_of_private_classes_and_constants() -> None:
+    found = hints.variable_types(["builder = _ClassBuilder(cls)\nd = {None: True}\n"])
+    assert found == {"builder": ["_ClassBuilder"]}
+
+
+def test_an_untyped_value_gets_the_one_class_that_has_all_its_attributes() -> None:
+    source = ("class Printer:\n    def text(self): ...\n    def group(self): ...\n"
+              "    def breakable(self): ...\n\n"
+              "class Other:\n    def text(self): ...\n\n"
+              "def show(p):\n    p.text()\n    p.group()\n")
+    outline = outline_source("/w/pretty.py", source, "python")
+    assert hints.classes_having(outline, {"text", "group"}) == ["Printer"]
+    assert hints.classes_having(outline, {"text"}) == []  # one attribute says too little
+    assert hints.classes_having(outline, {"text", "missing"}) == []
+
+
+def test_the_duck_typed_class_lists_its_members(tmp_path: Path) -> None:
+    path = tmp_path / "pretty.py"
+    path.write_text("class Printer:\n    def text(self): ...\n    def group(self): ...\n"
+                    "    def breakable(self): ...\n\n\n"
+                    "def show(p, items):\n    p.text('[')\n    p.group()\n    \n")
+    ctx = _build(*_engine(tmp_path), path, 9, 4)
+    assert "# p (Printer): breakable" in prompt_text(ctx)
