@@ -11,12 +11,12 @@ httpcore (1.0.9) leaves a connection ACTIVE in its pool for good when an asyncio
 lands while a response is being set up or closed (encode/httpcore#1093), and in a server that
 cancels on every keystroke those pile up until the pool is exhausted. So a reader that stops
 (early stop, supersede, `$/cancelRequest`, the deadline) asks the pump to stop. A stream that
-can `abort()` (an HTTP response, once its headers are in) is read on while its chunks come
-without a pause — a model that has already finished has the rest in our buffers, and reading it
-to the end keeps the connection for the next request — and has its socket shut down at the
-first pause of `DRAIN_GAP_S`, so a model still generating stops before its next token. Any
-other stream is closed cleanly at its next chunk, or when the backend's own timeout ends the
-read.
+can `abort()` (an HTTP response, once its headers are in) has its socket shut down, so the model
+stops generating at once — unless its chunks were coming faster than the reader took them: a
+model that has already finished has the rest in our buffers, and reading it to the end keeps the
+connection for the next request, so such a stream is read on until its first pause of
+`DRAIN_GAP_S`. Any other stream is closed cleanly at its next chunk, or when the backend's own
+timeout ends the read.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _END = object()
 STOP_GRACE_S = 5.0
 # The pause that ends the reading-on of a stopped HTTP stream: well under a fast model's time
 # per token (~1 ms), well over the time to take one buffered chunk through httpx.
-DRAIN_GAP_S = 0.0004
+DRAIN_GAP_S = 0.0003
 
 
 class _Pump:
@@ -76,14 +76,18 @@ class _Pump:
                 self.queue.put_nowait(_END)
 
     def stop(self) -> None:
-        """End the stream: one that can abort after reading on for `DRAIN_S`, any other at its
-        next chunk. Never waits."""
+        """End the stream. One that can abort: at once while the model is still generating (the
+        reader has taken every chunk that came), else after reading on until a pause; any other
+        stream at its next chunk. Never waits."""
         self._stop = True
         if self.task.done():
             return
         if self._abort is not None:
-            self._draining = True
-            self._arm_drain()
+            if self.queue.empty():
+                self._abort()
+            else:  # chunks came faster than the reader took them: the rest may be here too
+                self._draining = True
+                self._arm_drain()
         handle = asyncio.get_running_loop().call_later(self._grace_s, self.task.cancel)
         self.task.add_done_callback(lambda _: handle.cancel())
 

@@ -82,8 +82,12 @@ class ResponseStream:
         await self._chunks.aclose()  # type: ignore[attr-defined]
 
     def abort(self) -> bool:
-        """Shut the response's socket down; False when there is none yet (still connecting)."""
-        stream = self._response.extensions.get("network_stream") if self._response else None
+        """Shut the response's socket down; False when there is none yet (still connecting) or
+        no more (the response is closing: its connection may serve another request next)."""
+        response = self._response
+        if response is None or response.is_closed:
+            return False
+        stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
         if sock is None or not hasattr(sock, "shutdown"):  # asyncio's `TransportSocket` has it
             return False

@@ -64,7 +64,10 @@ class IncrementalTree:
         self._parser = Parser(grammar(language))
         self._read = read
         self._tree: Tree | None = None
-        self._text: bytes | None = None  # the text the tree was parsed from, then edited
+        # The text the tree was parsed from, then edited: edited in place, because splicing a
+        # 1 MB `bytes` costs a millisecond a keystroke. (Trees hold on to it, so a node's `.text`
+        # would show later edits: text is read from the document's lines, never from nodes.)
+        self._text: bytearray | None = None
         self._dirty = True
         self.reparse_count = 0
         self.serial = 0  # counts logged changes
@@ -76,8 +79,7 @@ class IncrementalTree:
     def edit(self, change: ByteEdit) -> None:
         """Record one edit (called after the document's text changed)."""
         if self._text is not None:
-            self._text = (self._text[: change.start_byte] + change.inserted
-                          + self._text[change.old_end_byte :])
+            self._text[change.start_byte : change.old_end_byte] = change.inserted
         if self._tree is not None:
             self._tree.edit(
                 start_byte=change.start_byte,
@@ -132,7 +134,7 @@ class IncrementalTree:
     def tree(self) -> Tree:
         if self._dirty or self._tree is None:
             if self._tree is None or self._text is None:
-                self._text = read_all(self._read)
+                self._text = bytearray(read_all(self._read))
                 self._tree = self._parser.parse(self._text)
             else:
                 old = self._tree
