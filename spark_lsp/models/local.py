@@ -8,6 +8,7 @@ closed.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import importlib
@@ -111,8 +112,19 @@ def load_model(path: str, n_threads: int) -> LoadedModel:
         loaded = LoadedModel(llm, path, time.perf_counter() - started)
         log.debug("llama-cpp-python at load: %s", captured.getvalue())
         log.info("loaded %s in %.2f s", os.path.basename(path), loaded.load_seconds)
+        if not _MODELS:
+            atexit.register(_close_models)
         _MODELS[path] = loaded
         return loaded
+
+
+def _close_models() -> None:
+    """Free the loaded models before interpreter shutdown (llama-cpp-python's own `__del__`
+    runs too late then, when the module it calls into is half torn down)."""
+    for loaded in _MODELS.values():
+        with contextlib.suppress(Exception):
+            loaded.llm.close()
+    _MODELS.clear()
 
 
 _END = object()
