@@ -207,10 +207,13 @@ def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
     assert "_prepare" in members and "_bytes_downloaded" in members  # far below, in __init__
     assert "close" in members and "closed_flag" in members  # inherited from Base
     module = listed.split("# module-level names: ")[1].split("\n")[0].split(", ")
-    assert "guess_content_type" in module and "TIMEOUT_SECONDS" in module
+    assert "guess_content_type" in module
     assert "def _prepare" not in ctx.prefix + ctx.suffix  # far away: only its name
     assert ctx.prompt_tokens <= 512
     assert estimate_tokens(prompt_text(ctx)) + 8 + 2 * len(ctx.snippets) <= 512
+    # an upper-case constant costs more tokens (5, a method's name 1-2): it comes with more room
+    roomier = _build(engine, store, path, row, 8, budget=640)
+    assert "TIMEOUT_SECONDS" in prompt_text(roomier) and roomier.prompt_tokens <= 640
 
 
 def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
