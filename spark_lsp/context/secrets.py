@@ -79,7 +79,7 @@ _SECRET_WORD = re.compile(r"(?i)api[_\-]?key|secret|token|passw(?:or)?d|pwd|priv
 ASSIGNMENT_REACH = 2  # non-blank lines after the name where its value may still be
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=128)  # prompts' snippets repeat; 128 prompt parts stay ~1 MB
 def mask_secrets(text: str) -> str:
     """`text` with every secret-looking string replaced by «masked» (idempotent).
 
