@@ -25,7 +25,13 @@ from spark_lsp.syntax.languages import grammar, language_for
 from spark_lsp.syntax.outline import outline_tree
 from spark_lsp.syntax.symbols import Import, LinesSource, Symbol
 from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
-from spark_lsp.workspace.modules import import_keys, module_keys, module_uses
+from spark_lsp.workspace.modules import (
+    STDLIB,
+    import_keys,
+    imports_as,
+    module_keys,
+    module_uses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,9 +256,15 @@ class WorkspaceIndex:
                 ) -> list[FileOutline]:
         """The workspace files an import names, nearest to `from_path` first."""
         here = os.path.abspath(from_path)
+        absolute_python = language == "python" and not imp.level
         with self._lock:
             for key in import_keys(imp, here, language, name):
                 paths = [p for p in self._by_key.get(key, ()) if p != here]
+                if absolute_python and paths:
+                    exact = [p for p in paths if imports_as(p, imp, name)]
+                    # A namespace package (no `__init__.py`) has no dotted name to check: its
+                    # files still match by path, except under a standard-library module's name.
+                    paths = exact or ([] if imp.module.split(".")[0] in STDLIB else paths)
                 if paths:
                     break
             else:

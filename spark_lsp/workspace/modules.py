@@ -7,14 +7,17 @@ directory); an import is turned into the key its files would have.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import PurePath
 
 from spark_lsp.syntax.symbols import Import
 
 MAX_KEY_PARTS = 6
+STDLIB = frozenset(sys.stdlib_module_names)
 _PACKAGE_FILES = frozenset({"__init__", "index", "mod", "lib"})
 _JS_LIKE = frozenset({"javascript", "typescript", "tsx"})
 
@@ -76,6 +79,31 @@ def import_keys(imp: Import, from_path: str, language: str, name: str = "") -> l
     if language == "java":
         return [module.replace(".", "/")]
     return [module.strip("/")]  # go: a package path; its files are in that directory
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_package(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "__init__.py"))
+
+
+def python_module_name(path: str) -> str:
+    """The dotted name Python imports a file by, its package (`__init__.py`) chain counted:
+    `…/hypothesis/internal/floats.py` → `hypothesis.internal.floats`."""
+    pure = PurePath(os.path.abspath(path))
+    parts = [] if pure.stem == "__init__" else [pure.stem]
+    directory = pure.parent
+    while _is_package(str(directory)) and directory != directory.parent:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return ".".join(parts)
+
+
+def imports_as(path: str, imp: Import, name: str = "") -> bool:
+    """Whether an absolute Python import can name this file: its dotted name is the module's
+    (`import a.b`), or the module's plus the imported name (`from a import b`, `b` a module).
+    A file deeper in a package is not `import datetime` (`pkg/_internal/datetime.py`)."""
+    dotted = python_module_name(path)
+    return dotted == imp.module or (bool(name) and dotted == f"{imp.module}.{name}")
 
 
 def is_absolute_key(key: str) -> bool:

@@ -127,3 +127,30 @@ def test_index_resolves_imports(repo: Path) -> None:
     js = index.resolve(Import("./view.js", 0, (), False, 0, 0, ""), str(repo / "web/index.js"),
                        "javascript", "render")
     assert [Path(o.path).name for o in js] == ["view.js"]
+
+
+def test_absolute_python_imports_name_files_by_their_package_chain(tmp_path: Path) -> None:
+    """`import datetime` is the standard library's, not a module deep in a package that happens
+    to be called so; `import pkg.util` is pkg/util.py; a folder without `__init__.py` (scripts
+    run from it) still finds its neighbours by path."""
+    write(tmp_path, {
+        "pkg/__init__.py": "", "pkg/util.py": "def helper(): pass\n",
+        "pkg/_internal/__init__.py": "", "pkg/_internal/datetime.py": "def now(): pass\n",
+        "pkg/_internal/util.py": "def inner(): pass\n",
+        "scripts/tool.py": "import shared\n", "scripts/shared.py": "def common(): pass\n",
+        "app.py": "import datetime\nimport pkg.util\n",
+    })
+    index = WorkspaceIndex([tmp_path], ContextSettings())
+    index.build()
+    app = str(tmp_path / "app.py")
+
+    def found(module: str, name: str = "", at: str = app) -> list[str]:
+        imp = Import(module, 0, (), False, 0, 0, "")
+        return [Path(o.path).relative_to(tmp_path).as_posix()
+                for o in index.resolve(imp, at, "python", name)]
+
+    assert found("datetime") == []
+    assert found("pkg.util") == ["pkg/util.py"]
+    assert found("pkg", "util") == ["pkg/util.py"]
+    assert found("pkg._internal.datetime") == ["pkg/_internal/datetime.py"]
+    assert found("shared", at=str(tmp_path / "scripts/tool.py")) == ["scripts/shared.py"]
