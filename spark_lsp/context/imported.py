@@ -5,7 +5,6 @@ standard library (`workspace.packages`) — and which of its names the workspace
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from spark_lsp.context.related import Workspace
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.symbols import Import
+from spark_lsp.workspace.modules import STDLIB
 from spark_lsp.workspace.packages import PackageModules
 
 MAX_MODULE_NAMES = 15  # per module: the most used by the workspace
@@ -93,7 +93,7 @@ def aliased_modules(imports: Sequence[Import], path: str, language: str,
             imp, dotted = _top_package(imp), imp.module.split(".")[0]
         module: Module | None = None
         if packages is not None and imp.level == 0 and \
-                dotted.split(".")[0] in sys.stdlib_module_names:
+                dotted.split(".")[0] in STDLIB:
             module = _external(packages, dotted, is_excluded)  # not a workspace file's tail
         if module is None and workspace is not None:
             for outline in workspace.resolve(imp, path, language, binding_name):
