@@ -143,8 +143,10 @@ def build_context(
         return count(lines[r])
 
     def names_of(piece: Piece) -> frozenset[str]:
-        if piece.rows:
-            return frozenset().union(*(names_in(lines[r]) for r in piece.rows))
+        if piece.rows:  # the words of comments and docstrings are no names
+            prose = work.prose if work is not None else frozenset()
+            return frozenset().union(*(names_in(lines[r]) for r in piece.rows
+                                       if r not in prose))
         return names_in(piece.text)
 
     cursor = locate(snapshot, row, index, outline is not None)

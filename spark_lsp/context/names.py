@@ -32,6 +32,7 @@ NAME = 60.0  # a public name of an imported module
 ALIAS_NEAR = 100.0  # more when the module's alias is used near the cursor (times its weight)
 POPULAR = 300.0  # more for the name the most workspace files use (less for the others)
 CLASS_NAME = 600.0  # a member of the enclosing class
+UNASSIGNED_NAME = 400.0  # more for an attribute the class reads but never sets
 INHERITED_NAME = 250.0  # a member it inherits
 TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
 MODULE_NAME = 300.0  # a module-level name of this file
@@ -88,14 +89,15 @@ class Kinship:
 
 def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str],
            popularity: Mapping[str, int] | None = None,
-           kinship: Callable[[str], float] = lambda name: 0.0, limit: int = MAX_NAMES
-           ) -> list[str]:
-    """Distinct listable names not in `skip`, the likeliest first: those sharing words with the
-    nearby names, used most in the file or by the workspace's other files (stable)."""
+           kinship: Callable[[str], float] = lambda name: 0.0, limit: int = MAX_NAMES,
+           first: Container[str] = ()) -> list[str]:
+    """Distinct listable names not in `skip`, the likeliest first: those in `first`, those
+    sharing words with the nearby names, used most in the file or by the workspace's other
+    files (stable)."""
     unique = [n for n in dict.fromkeys(names) if is_listable(n) and n not in skip]
     popular = popularity or {}
-    unique.sort(key=lambda n: -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
-                                + math.log2(1 + popular.get(n, 0)) / 8))
+    unique.sort(key=lambda n: (n not in first, -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
+                                                 + math.log2(1 + popular.get(n, 0)) / 8)))
     return unique[:limit]
 
 
@@ -196,19 +198,23 @@ def _module_candidates(outline: FileOutline) -> list[str]:
 
 def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iterable[str],
                      modules: Sequence[ImportedModule], near: Mapping[str, float],
-                     enclosing: Container[str], comment: str, label: str) -> list[Piece]:
-    """The name lists for a cursor — the enclosing class's members (own, then `inherited`),
-    the file's module-level names, the names of imported `modules` the workspace uses — less
-    the names used near the cursor (they are in the prompt already)."""
+                     enclosing: Container[str], comment: str, label: str,
+                     unassigned: Sequence[str] = ()) -> list[Piece]:
+    """The name lists for a cursor — the enclosing class's members (own, then `inherited`,
+    first the `unassigned` attributes it reads but never sets), the file's module-level
+    names, the names of imported `modules` the workspace uses — less the names used near the
+    cursor (they are in the prompt already)."""
     counts = outline.name_counts
     kin = Kinship(near)
     found: list[Piece] = []
     if owner is not None:
         more = set(inherited)
-        names = ranked(member_names(outline, owner) + list(inherited), counts, near,
-                       kinship=kin)
+        expected = set(unassigned)
+        names = ranked(list(unassigned) + member_names(outline, owner) + list(inherited),
+                       counts, near, kinship=kin, first=expected)
         found += pieces(NameList(f"{comment} class {owner.name} members: ", label, 0, tuple(
-            (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)) for n in names)))
+            (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)
+             + (UNASSIGNED_NAME if n in expected else 0.0)) for n in names)))
     skip = Skip(near, enclosing)
     names = ranked(_module_candidates(outline), counts, skip, kinship=kin)
     found += pieces(NameList(f"{comment} module-level names: ", label, 1,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from spark_lsp.context import hints, imported, local, names
+from spark_lsp.context import expected, hints, imported, local, names
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
@@ -21,6 +21,7 @@ from spark_lsp.context.weights import name_weights, names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
+from spark_lsp.syntax.prose import prose_rows
 from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.packages import for_roots
@@ -29,6 +30,7 @@ PREFIX_SHARE = 0.3  # of the budget: the rows right above the cursor, always in
 SUFFIX_SHARE = 0.1  # the rows right below it, in its block
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
+EXPECTED_ROW = 850.0  # the first row below the cursor using a name nothing binds before it
 MAX_HINT_ROWS = 200  # rows of the enclosing function read for annotations and constructors
 
 
@@ -40,11 +42,13 @@ class Plan:
     first: list[Piece] = field(default_factory=list)
     rest: list[Piece] = field(default_factory=list)
     weight: Callable[[str], float] = lambda name: 0.0
+    prose: frozenset[int] = frozenset()  # rows of the window that hold no code
 
 
 def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
-                  row_cost: Callable[[int], int]) -> list[Piece]:
-    """The rows right above and below the cursor that always go in (shares of the budget)."""
+                  row_cost: Callable[[int], int], prose: frozenset[int]) -> list[Piece]:
+    """The rows right above and below the cursor that always go in (shares of the budget):
+    above, the code up to the first blank or comment row (the cursor's paragraph)."""
     function = next((s for s in scopes if s.kind == "function"), None)
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
@@ -54,6 +58,8 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
                         (SUFFIX_SHARE, range(row + 1, bottom + 1))):
         spent = 0
         for r in rows:
+            if r < row and r in prose:
+                break
             spent += row_cost(r)
             if spent > budget * share:
                 break
@@ -112,9 +118,12 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     """Every piece the prompt could hold, scored, and the names' weights."""
     lines, language = snapshot.lines, snapshot.language
     scopes, near = cursor.scopes, cursor.near
+    window = local.window_pieces(lines, row, scopes, budget, row_cost)
+    reach = [r for piece in window for r in piece.rows] or [row]
+    prose = prose_rows(snapshot.tree, lines, min(reach), max(reach), language)
     result = Plan(first=local.scope_pieces(scopes) + _nearest_rows(lines, row, scopes, budget,
-                                                                    row_cost),
-                  rest=local.window_pieces(lines, row, scopes, budget, row_cost))
+                                                                    row_cost, prose),
+                  rest=window, prose=prose)
     if outline is None or language is None:
         return result
     imports = outline.imports()
@@ -128,6 +137,8 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
                                       comment_prefix(language, snapshot.language_id), engine,
                                       engine.is_excluded)
     comment = comment_prefix(language, snapshot.language_id)
+    unbound = _unbound_below(lines, row, scopes, outline, imports, prose)
+    result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment)
     result.rest += typed
@@ -137,8 +148,13 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     result.rest += similar
     workspace = engine if snapshot.path is not None else None
     inherited = names.inherited_member_names(outline, owner, language, workspace)
+    klass = next((s for s in scopes if s.kind == "class"), None)
+    unassigned = expected.unassigned_attributes(
+        lines, max(klass.start_row, row - expected.MAX_CLASS_ROWS // 2), klass.end_row,
+        set(names.member_names(outline, owner)) | set(inherited)) \
+        if owner is not None and klass is not None else []
     result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,
-                           comment)
+                           comment, unassigned)
 
     def is_member(name: str) -> bool:
         return name in typed_names or name in inherited or (
@@ -146,13 +162,27 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
 
     result.weight = name_weights(
         outline.name_counts, (b.local for imp in imports for b in imp.bindings),
-        is_member, outline.is_top_level, near.weights, cooccurring)
+        is_member, outline.is_top_level, near.weights, cooccurring, unbound)
     return result
+
+
+def _unbound_below(lines: Sequence[str], row: int, scopes: Sequence[Scope],
+                   outline: FileOutline, imports: Sequence[Import], prose: frozenset[int]
+                   ) -> dict[str, int]:
+    """The names the rest of the enclosing function uses before anything binds them (see
+    `expected.unbound_below`), with the first row using each."""
+    function = next((s for s in scopes if s.kind == "function"), None)
+    if function is None:
+        return {}
+    imported = {b.local for imp in imports for b in imp.bindings}
+    return expected.unbound_below(lines, row, function.start_row, function.end_row,
+                                  lambda n: n in imported or outline.is_top_level(n), prose)
 
 
 def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOutline,
             owner: Symbol | None, inherited: Iterable[str], imports: Sequence[Import],
-            near: local.Near, engine: ContextEngine | None, comment: str) -> list[Piece]:
+            near: local.Near, engine: ContextEngine | None, comment: str,
+            unassigned: Sequence[str]) -> list[Piece]:
     """The name lists (see `names`): with an engine, imported modules are looked up in the
     workspace, then among installed packages."""
     path = snapshot.path or snapshot.uri
@@ -169,7 +199,7 @@ def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOu
             functools.partial(index.module_uses, without=path) if index is not None
             else lambda module: {})
     return names.name_list_pieces(outline, owner, inherited, modules, near.weights, enclosing,
-                                  comment, label)
+                                  comment, label, unassigned)
 
 
 def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],

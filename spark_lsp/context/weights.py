@@ -10,7 +10,7 @@ import builtins
 import keyword
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from functools import lru_cache
 
 BASE = 0.08
@@ -20,6 +20,7 @@ MEMBER = 0.45
 MODULE = 0.35
 NEAR = 0.5
 COOCCURRING = 0.5  # * how strongly a name co-occurs with the nearby names elsewhere (0…1+)
+EXPECTED = 1.0  # a name the rest of the function uses before anything binds it
 CAP = 1.5
 
 _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -48,8 +49,8 @@ def names_in(text: str) -> frozenset[str]:
 
 def name_weights(counts: dict[str, int], imported: Iterable[str],
                  is_member: Callable[[str], bool], is_module_level: Callable[[str], bool],
-                 near: dict[str, float], cooccurring: dict[str, float] | None = None
-                 ) -> Callable[[str], float]:
+                 near: dict[str, float], cooccurring: dict[str, float] | None = None,
+                 expected: Container[str] = ()) -> Callable[[str], float]:
     """weight(name) for one request (memoised)."""
     imported = set(imported)
     memo: dict[str, float] = {}
@@ -68,6 +69,8 @@ def name_weights(counts: dict[str, int], imported: Iterable[str],
                 value += NEAR * min(near[name], 1.0)
             if cooccurring and name in cooccurring:
                 value += COOCCURRING * min(cooccurring[name], 2.0)
+            if name in expected:
+                value += EXPECTED
             value = memo[name] = min(value, CAP)
         return value
 

@@ -13,7 +13,7 @@ from tree_sitter import Query
 
 from spark_lsp.syntax.languages import LANGUAGES, grammar
 
-QUERY_KINDS = ("definitions", "imports", "identifiers", "scopes")
+QUERY_KINDS = ("definitions", "imports", "identifiers", "scopes", "prose")
 
 # Where a language has no file of a kind, it inherits its parent's: TSX shares the TypeScript
 # queries (same node names, plus JSX ones no query needs); TypeScript's imports are JavaScript's.

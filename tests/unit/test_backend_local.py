@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -69,13 +68,11 @@ async def test_closing_the_stream_stops_generation() -> None:
     await backend.load()
     long = ModelRequest(prompt="# Python 3\nclass Matrix:\n", max_tokens=400, temperature=0.0)
     stream = backend.stream(long)
-    started = time.monotonic()
     await anext(stream)
     await anext(stream)
     await stream.aclose()  # type: ignore[attr-defined]
     assert backend.wait_idle(2.0)
-    assert time.monotonic() - started < 1.0  # 400 tokens would take ~3 s on 2 cores
-    assert backend.generated_chunks < 10
+    assert backend.generated_chunks < 10  # of 400 (a wall-clock bound flaked on a busy machine)
     # the model is free again at once for the next request
     assert [c async for c in backend.stream(CODE)]
 

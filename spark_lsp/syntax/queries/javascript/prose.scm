@@ -1,0 +1,2 @@
+; Comments: rows of prose, not code.
+(comment) @prose

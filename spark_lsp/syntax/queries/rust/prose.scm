@@ -1,0 +1,3 @@
+; Comments: rows of prose, not code.
+(line_comment) @prose
+(block_comment) @prose

@@ -1,0 +1,154 @@
+"""Rows without code (comments, docstrings, blank) and the names a missing line is expected to
+bind: what each finds, and what they bring into a real prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+from spark_lsp.context import expected
+from spark_lsp.context.builder import build_context
+from spark_lsp.context.tokens import estimate_tokens
+from spark_lsp.documents.store import DocumentStore
+from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.prose import prose_rows
+
+
+def _snapshot(text: str, language_id: str = "python", name: str = "a.py"):  # type: ignore[no-untyped-def]
+    store = DocumentStore()
+    uri = f"file:///w/{name}"
+    store.open(uri, language_id, 1, text)
+    snapshot = store.snapshot(uri)
+    assert snapshot is not None
+    return snapshot
+
+
+PYTHON = '''def f(a):
+    """Sum things.
+
+    More words here.
+    """
+    # a comment row
+    x = a + 1  # a trailing comment
+    s = """text
+inside a string"""
+
+    return x
+'''
+
+
+def test_prose_rows_are_comments_docstrings_strings_and_blank_rows() -> None:
+    snapshot = _snapshot(PYTHON)
+    rows = prose_rows(snapshot.tree, snapshot.lines, 0, 100, "python")
+    assert rows == {1, 2, 3, 4, 5, 8, 9, 11}  # not 0 (header), 6 (code + comment), 7 (code)
+
+
+def test_prose_rows_of_other_languages_and_of_an_unknown_one() -> None:
+    rust = _snapshot("fn f() {\n    // note\n    let x = 1; // trailing\n\n}\n", "rust", "a.rs")
+    assert prose_rows(rust.tree, rust.lines, 0, 10, "rust") == {1, 3, 5}  # 5: after the last "\n"
+    plain = _snapshot("words\n\nmore # not a comment here\n", "plaintext", "a.txt")
+    assert prose_rows(plain.tree, plain.lines, 0, 10, plain.language) == {1, 3}
+    assert prose_rows(rust.tree, rust.lines, 2, 1, "rust") == frozenset()  # empty range
+
+
+FUNCTION = '''def match(self, file):
+    """Check the file."""
+
+    out_include = None
+    for index, pattern in self._patterns:
+        if pattern.match(file) and not is_reversed:
+            out_include = pattern.include
+        elif limit > index:
+            break
+    return out_include, count
+'''
+
+
+def test_names_used_below_before_anything_binds_them_are_expected() -> None:
+    lines = FUNCTION.splitlines(keepends=True)
+    found = expected.unbound_below(lines, 2, 0, len(lines) - 1, lambda n: n == "limit")
+    # `out_include`, `index`, `pattern` are bound below; `file`, `self` above; `limit` known.
+    assert found == {"is_reversed": 5, "count": 9}
+
+
+@pytest.mark.parametrize(("line", "name", "binds"), [
+    ("    total = 0\n", "total", True),
+    ("    a, b = pair\n", "b", True),
+    ("    size: int = 3\n", "size", True),
+    ("    for k, v in items:\n", "v", True),
+    ("    with open(p) as handle:\n", "handle", True),
+    ("    if (m := pattern.match(s)):\n", "m", True),
+    ("    let width = 3;\n", "width", True),
+    ("    if total == 0:\n", "total", False),
+    ("    call(total, key=value)\n", "total", False),
+    ("    self.total = total\n", "total", False),
+    ("    return total >= limit\n", "total", False),
+])
+def test_what_binds_a_name(line: str, name: str, binds: bool) -> None:
+    assert expected._binds(line, name) is binds
+
+
+CLASS = '''class Strategy:
+    def __init__(self, shape):
+        self.shape = shape
+
+    def size(self):
+        return self.array_size * self.shape[0] + self.array_size
+
+    def describe(self):
+        return self.helper() + str(self.label)
+'''
+
+
+def test_attributes_a_class_reads_but_never_sets() -> None:
+    lines = CLASS.splitlines(keepends=True)
+    got = expected.unassigned_attributes(lines, 0, len(lines) - 1,
+                                         {"shape", "size", "describe", "__init__", "helper"})
+    assert got == ["array_size", "label"]  # most read first; members and methods are known
+
+
+ENGINE = '''import os
+
+
+class Backend:
+    def __init__(self, patterns):
+        self._patterns = patterns
+
+    def match_file(self, file):
+        """Check the file against the patterns.
+
+        Returns whether to include the file, and the index of the last matched pattern,
+        in a long explanation that costs many tokens and holds no names that matter.
+        """
+        {hole}
+        out_include = None
+        out_index = None
+        for index, pattern in self._patterns:
+            if pattern.match(file):
+                out_include = pattern.include
+                out_index = index
+        filler_one = 1
+        filler_two = 2
+        filler_three = 3
+        filler_four = 4
+        filler_five = 5
+        filler_six = 6
+        filler_seven = 7
+        if is_reversed:
+            out_index = -out_index
+        return out_include, out_index
+
+    def size(self):
+        return len(self._patterns) * self._cached_total
+'''
+
+
+def test_a_prompt_holds_the_row_that_uses_the_missing_name_and_the_unset_attribute() -> None:
+    text = ENGINE.replace("{hole}", "")  # the row keeps its indentation, as a deleted line's
+    snapshot = _snapshot(text)
+    row = text.splitlines().index("        ")
+    ctx = build_context(snapshot, row, 8, ContextSettings(max_prompt_tokens=200),
+                        estimate_tokens)
+    prompt = "".join(s.text for s in ctx.snippets) + ctx.prefix + ctx.suffix
+    assert "if is_reversed:" in ctx.suffix
+    assert "_cached_total" in prompt
+    assert ctx.prompt_tokens <= 200
