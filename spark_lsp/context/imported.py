@@ -110,12 +110,14 @@ def aliased_modules(imports: Sequence[Import], path: str, language: str,
 
 @dataclass(frozen=True)
 class ImportedModule:
-    """A module the file binds to a name, and its names the workspace uses (most used first)."""
+    """A module the file binds to a name, its names the workspace uses (most used first), and
+    all its listable names."""
 
     local: str
     dotted: str
     label: str
     popular: tuple[tuple[str, int], ...]
+    names: frozenset[str] = frozenset()
 
 
 _IMPORTED: OrderedDict[tuple[object, ...], tuple[object, list[ImportedModule]]] = OrderedDict()
@@ -138,9 +140,10 @@ def imported_modules(owner: object, key: tuple[object, ...], imports: Sequence[I
         popular = uses(dotted)
         offered = sorted(((n, popular[n]) for n in dict.fromkeys(module.names)
                           if popular.get(n, 0) and is_listable(n)), key=lambda item: -item[1])
-        if offered:
+        listable = frozenset(n for n in module.names if is_listable(n))
+        if offered or listable:
             found.append(ImportedModule(local, dotted, module.label,
-                                        tuple(offered[:MAX_MODULE_NAMES])))
+                                        tuple(offered[:MAX_MODULE_NAMES]), listable))
     _IMPORTED[key] = (owner, found)
     while len(_IMPORTED) > 32:
         _IMPORTED.popitem(last=False)

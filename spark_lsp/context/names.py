@@ -31,6 +31,7 @@ from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, Symbol
 NAME = 60.0  # a public name of an imported module
 ALIAS_NEAR = 100.0  # more when the module's alias is used near the cursor (times its weight)
 POPULAR = 300.0  # more for the name the most workspace files use (less for the others)
+USED_HERE = 100.0  # more for a name this file uses too
 CLASS_NAME = 600.0  # a member of the enclosing class
 UNASSIGNED_NAME = 400.0  # more for an attribute the class reads but never sets
 INHERITED_NAME = 250.0  # a member it inherits
@@ -222,14 +223,28 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
     chosen = sorted(modules, key=lambda m: (-near.get(m.local, 0.0), -counts.get(m.local, 0)))
     for module in chosen[:MAX_MODULES]:
         popular = dict(module.popular)
-        names = ranked(popular, popular, near, kinship=kin)
+        own = _used_here(module, counts)
+        if not popular and not own:
+            continue
+        names = ranked([*popular, *own], {**own, **popular}, near, kinship=kin,
+                       first=own)
         head = f"{comment} {module.local}: " if module.local == module.dotted else \
             f"{comment} {module.local} ({module.dotted}): "
         score = NAME + ALIAS_NEAR * min(near.get(module.local, 0.0), 1.0)
-        top = module.popular[0][1]
+        top = max(popular.values(), default=1)
         found += pieces(NameList(head, module.label, 0, tuple(
-            (n, score + POPULAR * popular[n] / top + KIN * kin(n)) for n in names)))
+            (n, score + POPULAR * popular.get(n, 0) / top + (USED_HERE if n in own else 0.0)
+             + KIN * kin(n)) for n in names)))
     return found
+
+
+def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, int]:
+    """The module's names this file uses too (as `module.name` or otherwise: a name a module
+    offers is seldom used for anything else), the most used first, at most MAX_NAMES."""
+    smaller, larger = (module.names, counts) if len(module.names) < len(counts) \
+        else (counts, module.names)
+    used = {n: counts[n] for n in smaller if n in larger and n in module.names}
+    return dict(heapq.nlargest(MAX_NAMES, used.items(), key=lambda item: item[1]))
 
 
 def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,
