@@ -216,8 +216,11 @@ MISSES: list[tuple[int, str, str, str]] = []  # (budget, task, answer, missed fa
 
 
 def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str], int],
-             results: dict[int, BudgetResult]) -> int:
-    workspaces: dict[str, Workspace] = {}
+             results: dict[int, BudgetResult],
+             workspaces: dict[str, Workspace] | None = None) -> int:
+    """Run the tasks at each budget into `results`; `workspaces` (root → Workspace) keeps the
+    indexes for another call (benchmarks/tune_context.py)."""
+    workspaces = {} if workspaces is None else workspaces
     other_cache: dict[str, set[str]] = {}
     done = 0
     for task in tasks:

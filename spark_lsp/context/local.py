@@ -27,7 +27,6 @@ OUTSIDE_DECAY = 12.0  # lines outside the enclosing function decay faster
 IMPORT = 700.0  # an import the nearby code uses (+ USE_BONUS * its use weight)
 DEFINITION = 660.0  # a same-file definition of a name used nearby
 USE_BONUS = 40.0
-UNUSED_IMPORT = 300.0  # an import no nearby code uses scores this much less
 MEMBER = 460.0  # a member of the enclosing class (minus RANK_DECAY per rank of distance)
 SIBLING = 380.0  # a definition beside the enclosing one
 RANK_DECAY = 3.0
@@ -153,19 +152,29 @@ def scope_pieces(scopes: Sequence[Scope]) -> list[Piece]:
     return pieces
 
 
+def used_imports(imports: Sequence[Import], near: Near) -> tuple[list[Import], list[Import]]:
+    """The import statements that bind a name used near the cursor (or import everything), and
+    the others."""
+    used: list[Import] = []
+    unused: list[Import] = []
+    for imp in imports:
+        near_it = imp.wildcard or any(b.local in near.weights for b in imp.bindings)
+        (used if near_it else unused).append(imp)
+    return used, unused
+
+
 def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -> list[Piece]:
-    """The import statements, those binding a name used near the cursor first, then those whose
-    names the file uses most (at most MAX_IMPORTS); a statement over several rows is offered
-    row by row (with its first and last rows)."""
-    def rank(imp: Import) -> tuple[bool, int]:
-        return (not any(b.local in near.weights for b in imp.bindings),
-                -max((uses.get(b.local, 0) for b in imp.bindings), default=0))
+    """The import statements (those `used_imports` finds), the names used nearest and most
+    first (at most MAX_IMPORTS); a statement over several rows is offered row by row (with its
+    first and last rows)."""
+    def rank(imp: Import) -> int:
+        return -max((uses.get(b.local, 0) for b in imp.bindings), default=0)
 
     pieces = []
     for imp in sorted(imports, key=rank)[:MAX_IMPORTS]:
         used = [b.local for b in imp.bindings if b.local in near.weights]
         weight = max((near.weights[name] for name in used), default=0.0)
-        score = IMPORT + USE_BONUS * weight - (0 if used or imp.wildcard else UNUSED_IMPORT)
+        score = IMPORT + USE_BONUS * weight
         if imp.end_row - imp.row < 2:
             pieces.append(Piece(score, rows=tuple(range(imp.row, imp.end_row + 1)),
                                 kind="import"))

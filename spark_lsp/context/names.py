@@ -37,9 +37,11 @@ UNASSIGNED_NAME = 400.0  # more for an attribute the class reads but never sets
 INHERITED_NAME = 250.0  # a member it inherits
 TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
 MODULE_NAME = 300.0  # a module-level name of this file
+IMPORTED_NAME = 200.0  # a name an import binds (when no code near the cursor uses it)
 KIN = 500.0  # more per word shared with the names near the cursor (times their weight)
 MAX_KINSHIP = 2.0
 MAX_NAMES = 30  # per list: the likeliest (see `ranked`)
+MAX_IMPORTED = 80
 MAX_CANDIDATES = 300  # module-level names ranked per request (the most used of the file)
 MAX_MODULES = 12  # imported modules listed: those used nearest the cursor, most in the file
 MAX_BASE_DEPTH = 2  # bases of bases followed for inherited members
@@ -245,6 +247,16 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
         else (counts, module.names)
     used = {n: counts[n] for n in smaller if n in larger and n in module.names}
     return dict(heapq.nlargest(MAX_NAMES, used.items(), key=lambda item: item[1]))
+
+
+def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
+                         near: Mapping[str, float], comment: str, label: str) -> list[Piece]:
+    """The names that import statements bind, as a list (`# imported: Path, cast, …`) in
+    place of the statements: the names used most in the file first, at most MAX_IMPORTED."""
+    bound = [b.local for imp in imports for b in imp.bindings]
+    names = ranked(bound, counts, near, limit=MAX_IMPORTED)
+    return pieces(NameList(f"{comment} imported: ", label, -1,
+                           tuple((n, IMPORTED_NAME) for n in names)))
 
 
 def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,

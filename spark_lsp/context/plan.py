@@ -127,7 +127,13 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     if outline is None or language is None:
         return result
     imports = outline.imports()
-    result.rest += local.import_pieces(imports, near, outline.name_counts)
+    used, unused = local.used_imports(imports, near)
+    result.rest += local.import_pieces(used, near, outline.name_counts)
+    comment = comment_prefix(language, snapshot.language_id)
+    label = engine.label(snapshot.path) if engine is not None and snapshot.path is not None \
+        else snapshot.path or snapshot.uri
+    result.rest += names.imported_name_pieces(unused, outline.name_counts, near.weights, comment,
+                                              label)
     definitions, defined = local.definition_pieces(outline, near, row, scopes)
     result.rest += definitions
     owner = local.enclosing_class(outline, scopes)
@@ -136,7 +142,6 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
         result.rest += related_pieces(near, imports, defined, snapshot.path, language,
                                       comment_prefix(language, snapshot.language_id), engine,
                                       engine.is_excluded)
-    comment = comment_prefix(language, snapshot.language_id)
     unbound = _unbound_below(lines, row, scopes, outline, imports, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,

@@ -152,3 +152,27 @@ def test_a_prompt_holds_the_row_that_uses_the_missing_name_and_the_unset_attribu
     assert "if is_reversed:" in ctx.suffix
     assert "_cached_total" in prompt
     assert ctx.prompt_tokens <= 200
+
+
+IMPORTS = '''import os
+import json
+from pathlib import Path, PurePath
+from typing import cast
+''' + "".join(f"\n\ndef helper_{i}(value):\n    return value * {i} + {i}\n" for i in range(30)) + '''
+
+def load(name):
+    base = Path(name)
+    
+'''
+
+
+def test_imports_the_nearby_code_uses_stay_rows_the_others_become_a_name_list() -> None:
+    snapshot = _snapshot(IMPORTS)
+    row = IMPORTS.splitlines().index("    ")
+    ctx = build_context(snapshot, row, 4, ContextSettings(max_prompt_tokens=160),
+                        estimate_tokens)
+    listed = {s.path: s.text for s in ctx.snippets}["/w/a.py"]
+    imported = listed.split("# imported: ")[1].split("\n")[0]
+    assert set(imported.split(", ")) == {"os", "json", "cast"}
+    assert "from pathlib import Path, PurePath\n" in ctx.prefix  # `Path` is used nearby
+    assert "import json" not in ctx.prefix
