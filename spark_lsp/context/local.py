@@ -164,9 +164,9 @@ def used_imports(imports: Sequence[Import], near: Near) -> tuple[list[Import], l
 
 
 def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -> list[Piece]:
-    """The import statements (those `used_imports` finds), the names used nearest and most
-    first (at most MAX_IMPORTS); a statement over several rows is offered row by row (with its
-    first and last rows)."""
+    """The import statements (those `used_imports` finds), those whose names the file uses
+    most first (at most MAX_IMPORTS); a statement over several rows is offered row by row (with
+    its first and last rows)."""
     def rank(imp: Import) -> int:
         return -max((uses.get(b.local, 0) for b in imp.bindings), default=0)
 

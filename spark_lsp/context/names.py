@@ -245,7 +245,7 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
     offers is seldom used for anything else), the most used first, at most MAX_NAMES."""
     smaller, larger = (module.names, counts) if len(module.names) < len(counts) \
         else (counts, module.names)
-    used = {n: counts[n] for n in smaller if n in larger and n in module.names}
+    used = {n: counts[n] for n in smaller if n in larger}
     return dict(heapq.nlargest(MAX_NAMES, used.items(), key=lambda item: item[1]))
 
 
