@@ -32,6 +32,7 @@ NAME = 60.0  # a public name of an imported module
 ALIAS_NEAR = 100.0  # more when the module's alias is used near the cursor (times its weight)
 POPULAR = 300.0  # more for the name the most workspace files use (less for the others)
 USED_HERE = 100.0  # more for a name this file uses too
+POPULAR_MEMBER = 400.0  # more for a member many workspace files use (see `_popularity`)
 CLASS_NAME = 600.0  # a member of the enclosing class
 UNASSIGNED_NAME = 400.0  # more for an attribute the class reads but never sets
 INHERITED_NAME = 250.0  # a member it inherits
@@ -202,22 +203,25 @@ def _module_candidates(outline: FileOutline) -> list[str]:
 def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iterable[str],
                      modules: Sequence[ImportedModule], near: Mapping[str, float],
                      enclosing: Container[str], comment: str, label: str,
-                     unassigned: Sequence[str] = ()) -> list[Piece]:
+                     unassigned: Sequence[str] = (),
+                     member_popularity: Mapping[str, int] | None = None) -> list[Piece]:
     """The name lists for a cursor — the enclosing class's members (own, then `inherited`,
     first the `unassigned` attributes it reads but never sets), the file's module-level
     names, the names of imported `modules` the workspace uses — less the names used near the
-    cursor (they are in the prompt already)."""
+    cursor (they are in the prompt already). Members the workspace's files use most
+    (`member_popularity`) rank higher."""
     counts = outline.name_counts
     kin = Kinship(near)
+    member_score = _popularity(member_popularity)
     found: list[Piece] = []
     if owner is not None:
         more = set(inherited)
         expected = set(unassigned)
         names = ranked(list(unassigned) + member_names(outline, owner) + list(inherited),
-                       counts, near, kinship=kin, first=expected)
+                       counts, near, member_popularity, kinship=kin, first=expected)
         found += pieces(NameList(f"{comment} class {owner.name} members: ", label, 0, tuple(
             (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)
-             + (UNASSIGNED_NAME if n in expected else 0.0)) for n in names)))
+             + (UNASSIGNED_NAME if n in expected else 0.0) + member_score(n)) for n in names)))
     skip = Skip(near, enclosing)
     names = ranked(_module_candidates(outline), counts, skip, kinship=kin)
     found += pieces(NameList(f"{comment} module-level names: ", label, 1,
@@ -238,6 +242,14 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
             (n, score + POPULAR * popular.get(n, 0) / top + (USED_HERE if n in own else 0.0)
              + KIN * kin(n)) for n in names)))
     return found
+
+
+def _popularity(files: Mapping[str, int] | None) -> Callable[[str], float]:
+    """A member's score for being used by many workspace files (log-scaled, at most
+    POPULAR_MEMBER for 2**10 files)."""
+    if files is None:
+        return lambda name: 0.0
+    return lambda name: POPULAR_MEMBER * min(math.log2(1 + files.get(name, 0)) / 10, 1.0)
 
 
 def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, int]:
@@ -262,12 +274,14 @@ def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
 def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,
                       imports: Sequence[Import], path: str, language: str, comment: str,
                       label: str, workspace: Workspace | None, near: Mapping[str, float],
-                      is_excluded: Callable[[str], bool]) -> list[Piece]:
+                      is_excluded: Callable[[str], bool],
+                      member_popularity: Mapping[str, int] | None = None) -> list[Piece]:
     """A name list per class that values near the cursor hold (`{class: [receivers]}`): its
     members, own then inherited (`# formatter (HelpFormatter): width, write, …`)."""
     found: list[Piece] = []
     bases_of = _bases_of(language, workspace)
     kin = Kinship(near)
+    member_score = _popularity(member_popularity)
     for class_name, receivers in classes.items():
         here = [s for s in current.lookup(class_name) if s.kind in CONTAINER_KINDS]
         targets = [(current, here[0])] if here else [] if workspace is None else [
@@ -277,13 +291,15 @@ def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline
         for file, symbol in targets[:1]:
             own = member_names(file, symbol)
             more = [n for n in inherited_names(file, symbol, bases_of) if n not in own]
-            names = ranked(own + more, current.name_counts, near, kinship=kin)
+            names = ranked(own + more, current.name_counts, near, member_popularity,
+                           kinship=kin)
             who = ", ".join(r for r in receivers[:2] if r not in ("self", "this"))
             head = f"{comment} {who} ({class_name}): " if who else f"{comment} {class_name}: "
             where = label if file is current else workspace.label(file.path) \
                 if workspace is not None else file.path
             inherited = set(more)
             found += pieces(NameList(head, where, 2 + symbol.row, tuple(
-                (n, (INHERITED_NAME if n in inherited else TYPED_NAME) + KIN * kin(n))
+                (n, (INHERITED_NAME if n in inherited else TYPED_NAME) + KIN * kin(n)
+                 + member_score(n))
                 for n in names)))
     return found

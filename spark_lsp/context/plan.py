@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from spark_lsp.context import expected, hints, imported, local, names
@@ -204,7 +204,15 @@ def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOu
             functools.partial(index.module_uses, without=path) if index is not None
             else lambda module: {})
     return names.name_list_pieces(outline, owner, inherited, modules, near.weights, enclosing,
-                                  comment, label, unassigned)
+                                  comment, label, unassigned, _member_popularity(snapshot, engine))
+
+
+def _member_popularity(snapshot: DocumentSnapshot, engine: ContextEngine | None
+                       ) -> Mapping[str, int] | None:
+    """How many workspace files use each `.name` (not counting the edited document)."""
+    if engine is None or engine.index is None or snapshot.path is None:
+        return None
+    return engine.index.attribute_files(without=snapshot.path)
 
 
 def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
@@ -258,5 +266,6 @@ def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
                                      workspace, excluded, local.header_rows)
     label = engine.label(path) if workspace is not None and engine is not None else path
     more += names.typed_name_pieces(receivers, outline, imports, path, language, comment,
-                                    label, workspace, near.weights, excluded)
+                                    label, workspace, near.weights, excluded,
+                                    _member_popularity(snapshot, engine))
     return pieces + more, base_names | typed_names

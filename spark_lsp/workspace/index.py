@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,35 @@ from spark_lsp.workspace.modules import (
 )
 
 log = logging.getLogger(__name__)
+
+_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_$][\w$]{2,})")
+
+
+def attribute_names(text: str) -> tuple[str, ...]:
+    """The distinct names a file uses after a dot (`obj.name`), interned (files share them)."""
+    return tuple(sys.intern(name) for name in set(_ATTRIBUTE.findall(text)))
+
+
+class AttributeFiles(Mapping[str, int]):
+    """name → how many files use `.name`, less one when `own` (the edited document's saved
+    text) uses it. A view: it follows the index."""
+
+    def __init__(self, counts: Mapping[str, int], own: frozenset[str]) -> None:
+        self.counts = counts
+        self.own = own
+
+    def __getitem__(self, name: str) -> int:
+        found = self.counts.get(name, 0) - (name in self.own)
+        if found <= 0:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in list(self.counts) if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
 
 def outline_source(path: str, text: str, language: str) -> FileOutline:
     """Parse and outline one file's text (blocking: run it off the event loop).
@@ -80,6 +111,8 @@ class WorkspaceIndex:
         self._by_key: dict[str, dict[str, None]] = {}
         self._uses_of: dict[str, dict[str, dict[str, int]]] = {}  # path → its `module_uses`
         self._uses: dict[str, dict[str, int]] = {}  # module → name → uses, over all files
+        self._attributes_of: dict[str, tuple[str, ...]] = {}  # path → `.name`s it uses
+        self._attributes: dict[str, int] = {}  # `.name` → files using it
         self._lock = threading.RLock()
         self.ready = threading.Event()
         self.cancelled = threading.Event()
@@ -163,6 +196,7 @@ class WorkspaceIndex:
             return False
         outline = outline_source(path, text, language)
         uses = module_uses(outline.imports(), text) if language == "python" else {}
+        attributes = attribute_names(text)
         with self._lock:
             if path not in self._files and len(self._files) >= self.settings.max_index_files:
                 return False
@@ -176,6 +210,9 @@ class WorkspaceIndex:
             if uses:
                 self._uses_of[path] = uses
                 self._add_uses(uses, 1)
+            self._attributes_of[path] = attributes
+            for name in attributes:
+                self._attributes[name] = self._attributes.get(name, 0) + 1
         return True
 
     def remove_file(self, path: str) -> None:
@@ -190,6 +227,12 @@ class WorkspaceIndex:
         uses = self._uses_of.pop(path, None)
         if uses:
             self._add_uses(uses, -1)
+        for name in self._attributes_of.pop(path, ()):
+            left = self._attributes[name] - 1
+            if left > 0:
+                self._attributes[name] = left
+            else:
+                del self._attributes[name]
         for table, keys in ((self._by_name, outline.names()),
                             (self._by_key, module_keys(path, outline.language))):
             for key in list(keys):
@@ -251,6 +294,12 @@ class WorkspaceIndex:
             else:
                 uses.pop(name, None)
         return uses
+
+    def attribute_files(self, without: str | None = None) -> AttributeFiles:
+        """How many of the workspace's files use each `.name` (a member's popularity), less
+        the file `without` (see `module_uses`)."""
+        own = self._attributes_of.get(os.path.abspath(without), ()) if without else ()
+        return AttributeFiles(self._attributes, frozenset(own))
 
     def resolve(self, imp: Import, from_path: str, language: str, name: str = ""
                 ) -> list[FileOutline]:

@@ -257,6 +257,25 @@ def test_an_excluded_package_file_is_never_read(tmp_path: Path) -> None:
     assert "popular" not in prompt_text(ctx)
 
 
+def test_members_many_workspace_files_use_are_listed_first(tmp_path: Path) -> None:
+    methods = "".join(f"    def method_{i:02}(self) -> None: ...\n" for i in range(40))
+    (tmp_path / "data.py").write_text(f"class Data:\n{methods}    def start_span(self): ...\n")
+    for i in range(3):
+        (tmp_path / f"user_{i}.py").write_text(f"def f{i}(d):\n    d.start_span()\n")
+    main = tmp_path / "main.py"
+    main.write_text("from data import Data\n\n\ndef draw(data: Data) -> None:\n    \n")
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 4, 4, budget=160)
+    listed = {s.path: s.text for s in ctx.snippets}["data.py"]
+    assert listed.startswith("# data (Data): start_span, ")  # the 41st member, not cut off
+    # without the other files' uses it is one of 41 alike members, after the first 30
+    for i in range(3):
+        (tmp_path / f"user_{i}.py").unlink()
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 4, 4, budget=160)
+    assert "start_span" not in prompt_text(ctx)
+
+
 def test_a_parameter_annotated_with_a_class_lists_its_members(tmp_path: Path) -> None:
     (tmp_path / "formatting.py").write_text(
         "class HelpFormatter:\n    def __init__(self, width: int) -> None:\n"

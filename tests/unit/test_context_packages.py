@@ -153,3 +153,18 @@ def test_the_index_counts_files_using_each_name(tmp_path: Path) -> None:
     assert index.module_uses("json") == {"load": 1}
     index.remove_file(str(tmp_path / "a.py"))
     assert index.module_uses("json") == {}
+
+
+def test_the_index_counts_files_using_each_member_name(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("data.start_span()\ndata.start_span()\nx.stop_span()\n")
+    (tmp_path / "b.js").write_text("data.start_span(); obj.go(); // .go is too short\n")
+    index = WorkspaceIndex([tmp_path], ContextSettings())
+    index.build()
+    files = index.attribute_files()
+    assert dict(files) == {"start_span": 2, "stop_span": 1}
+    mine = index.attribute_files(without=str(tmp_path / "a.py"))  # the edited document
+    assert dict(mine) == {"start_span": 1} and mine.get("stop_span", 0) == 0
+    index.update_file(str(tmp_path / "b.js"), "obj.draw_integer()\n")
+    assert dict(files) == {"start_span": 1, "stop_span": 1, "draw_integer": 1}  # a view
+    index.remove_file(str(tmp_path / "a.py"))
+    assert dict(index.attribute_files()) == {"draw_integer": 1}
