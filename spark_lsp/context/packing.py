@@ -33,7 +33,7 @@ class Piece:
 
 
 NAME_SEPARATOR = ", "
-LIST_SHARE = 4  # a name list's head is ranked as if shared by this many names
+LIST_SHARE = 8  # a name list's head is ranked as if shared by this many names
 
 
 @dataclass
