@@ -66,17 +66,16 @@ def _top_package(imp: Import) -> Import:
 
 @dataclass(frozen=True)
 class Module:
-    """A module an alias names: where it is, how the prompt labels it, its public names."""
+    """A module an alias names: where it is and its public names."""
 
     path: str
-    label: str
     names: Sequence[str]
 
 
 def _external(packages: PackageModules, dotted: str, is_excluded: Callable[[str], bool]
               ) -> Module | None:
     external = packages.module(dotted, is_excluded)
-    return None if external is None else Module(external.path, external.label, external.names)
+    return None if external is None else Module(external.path, external.names)
 
 
 def aliased_modules(imports: Sequence[Import], path: str, language: str,
@@ -98,8 +97,7 @@ def aliased_modules(imports: Sequence[Import], path: str, language: str,
         if module is None and workspace is not None:
             for outline in workspace.resolve(imp, path, language, binding_name):
                 if not binding_name or _is_module_file(outline.path, binding_name):
-                    module = Module(outline.path, workspace.label(outline.path),
-                                    public_names(outline))
+                    module = Module(outline.path, public_names(outline))
                     break
         if module is None and packages is not None and imp.level == 0:
             module = _external(packages, dotted, is_excluded)
@@ -115,7 +113,6 @@ class ImportedModule:
 
     local: str
     dotted: str
-    label: str
     popular: tuple[tuple[str, int], ...]
     names: frozenset[str] = frozenset()
 
@@ -142,7 +139,7 @@ def imported_modules(owner: object, key: tuple[object, ...], imports: Sequence[I
                           if popular.get(n, 0) and is_listable(n)), key=lambda item: -item[1])
         listable = frozenset(n for n in module.names if is_listable(n))
         if offered or listable:
-            found.append(ImportedModule(local, dotted, module.label,
+            found.append(ImportedModule(local, dotted,
                                         tuple(offered[:MAX_MODULE_NAMES]), listable))
     _IMPORTED[key] = (owner, found)
     while len(_IMPORTED) > 32:

@@ -46,6 +46,10 @@ MAX_IMPORTED = 80
 MAX_CANDIDATES = 300  # module-level names ranked per request (the most used of the file)
 MAX_MODULES = 12  # imported modules listed: those used nearest the cursor, most in the file
 MAX_BASE_DEPTH = 2  # bases of bases followed for inherited members
+# Lines of the current file's snippet: imported modules' names from -100 (a module names itself
+# in the line's head: no path label needed), imported names -1, class members 0, module-level
+# names 1, the classes of nearby values 2 + their row.
+FIRST_MODULE_LIST = -100
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,7 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
     found += pieces(NameList(f"{comment} module-level names: ", label, 1,
                              tuple((n, MODULE_NAME + KIN * kin(n)) for n in names)))
     chosen = sorted(modules, key=lambda m: (-near.get(m.local, 0.0), -counts.get(m.local, 0)))
-    for module in chosen[:MAX_MODULES]:
+    for rank, module in enumerate(chosen[:MAX_MODULES]):
         popular = dict(module.popular)
         own = _used_here(module, counts)
         if not popular and not own:
@@ -238,7 +242,7 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
             f"{comment} {module.local} ({module.dotted}): "
         score = NAME + ALIAS_NEAR * min(near.get(module.local, 0.0), 1.0)
         top = max(popular.values(), default=1)
-        found += pieces(NameList(head, module.label, 0, tuple(
+        found += pieces(NameList(head, label, FIRST_MODULE_LIST + rank, tuple(
             (n, score + POPULAR * popular.get(n, 0) / top + (USED_HERE if n in own else 0.0)
              + KIN * kin(n)) for n in names)))
     return found
