@@ -103,7 +103,7 @@ def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str]
     sharing words with the nearby names, used most in the file or by the workspace's other
     files (stable)."""
     unique = [n for n in dict.fromkeys(names) if is_listable(n) and n not in skip]
-    popular = popularity or {}
+    popular = popularity if popularity is not None else {}
     unique.sort(key=lambda n: (n not in first, -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
                                                  + math.log2(1 + popular.get(n, 0)) / 8)))
     return unique[:limit]

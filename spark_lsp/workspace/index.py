@@ -62,7 +62,7 @@ class AttributeFiles(Mapping[str, int]):
     def __iter__(self) -> Iterator[str]:
         return (name for name in list(self.counts) if name in self)
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # walks every name: not for a truth test
         return sum(1 for _ in self)
 
 
