@@ -26,7 +26,7 @@ from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.packages import for_roots
 
-PREFIX_SHARE = 0.3  # of the budget: the rows right above the cursor, always in
+PREFIX_SHARE = 0.25  # of the budget: the rows right above the cursor, always in
 SUFFIX_SHARE = 0.1  # the rows right below it, in its block
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
@@ -47,8 +47,8 @@ class Plan:
 
 def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
                   row_cost: Callable[[int], int], prose: frozenset[int]) -> list[Piece]:
-    """The rows right above and below the cursor that always go in (shares of the budget):
-    above, the code up to the first blank or comment row (the cursor's paragraph)."""
+    """The rows right above and below the cursor that always go in (shares of the budget);
+    above, code rows only (no blank, comment or docstring rows)."""
     function = next((s for s in scopes if s.kind == "function"), None)
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
@@ -59,7 +59,7 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
         spent = 0
         for r in rows:
             if r < row and r in prose:
-                break
+                continue
             spent += row_cost(r)
             if spent > budget * share:
                 break

@@ -154,16 +154,10 @@ def test_a_prompt_holds_the_row_that_uses_the_missing_name_and_the_unset_attribu
     assert ctx.prompt_tokens <= 200
 
 
-IMPORTS = '''import os
-import json
-from pathlib import Path, PurePath
-from typing import cast
-''' + "".join(f"\n\ndef helper_{i}(value):\n    return value * {i} + {i}\n" for i in range(30)) + '''
-
-def load(name):
-    base = Path(name)
-    
-'''
+HELPERS = "".join(f"\n\ndef helper_{i}(value):\n    return value * {i} + {i}\n"
+                  for i in range(30))
+IMPORTS = ("import os\nimport json\nfrom pathlib import Path, PurePath\nfrom typing import cast\n"
+           + HELPERS + "\n\ndef load(name):\n    base = Path(name)\n    \n")
 
 
 def test_imports_the_nearby_code_uses_stay_rows_the_others_become_a_name_list() -> None:
@@ -176,3 +170,16 @@ def test_imports_the_nearby_code_uses_stay_rows_the_others_become_a_name_list() 
     assert set(imported.split(", ")) == {"os", "json", "cast"}
     assert "from pathlib import Path, PurePath\n" in ctx.prefix  # `Path` is used nearby
     assert "import json" not in ctx.prefix
+
+
+def test_the_rows_always_in_above_the_cursor_are_code_rows() -> None:
+    from spark_lsp.context.plan import _nearest_rows
+    from spark_lsp.syntax.scopes import enclosing_scopes
+
+    text = "def f(a):\n    x = a\n    # why\n\n    y = x\n    \n"
+    snapshot = _snapshot(text)
+    prose = prose_rows(snapshot.tree, snapshot.lines, 0, 6, "python")
+    scopes = list(enclosing_scopes(snapshot.tree, snapshot.lines, 5, 4, "python"))
+    rows = {r for p in _nearest_rows(snapshot.lines, 5, scopes, 512, lambda r: 3, prose)
+            for r in p.rows}
+    assert {1, 4} <= rows and not rows & {2, 3}  # the comment and the blank row left out
