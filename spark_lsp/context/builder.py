@@ -150,7 +150,7 @@ def build_context(
 
     def names_of(piece: Piece) -> frozenset[str]:
         if piece.rows:  # the words of comments and docstrings are no names
-            prose = work.prose if work is not None else frozenset()
+            prose = work.prose.rows if work is not None else frozenset()
             return frozenset().union(*(names_in(lines[r]) for r in piece.rows
                                        if r not in prose))
         return names_in(piece.text)

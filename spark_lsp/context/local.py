@@ -142,6 +142,30 @@ def window_pieces(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
     return pieces
 
 
+def whole_blocks(window: list[Piece], blocks: Sequence[tuple[int, int]], row: int
+                 ) -> list[Piece]:
+    """The window's pieces with the rows of each block (a docstring, a block comment: first,
+    last row) merged into one piece, so that a block goes in whole or not at all; a block
+    the window holds only part of (or the cursor's row is in) is left out."""
+    if not blocks:
+        return window
+    by_row = {p.rows[0]: p for p in window}
+    merged: list[Piece] = []
+    dropped: set[int] = set()
+    for first, last in blocks:
+        if first <= row <= last:
+            dropped.update(range(first, last + 1))
+            continue
+        rows = range(first, last + 1)
+        dropped.update(rows)
+        if not all(r in by_row for r in rows):
+            continue
+        above = last < row
+        edge = by_row[last if above else first]
+        merged.append(Piece(edge.score, rows=tuple(rows), after=edge.after, kind="window"))
+    return [p for p in window if p.rows[0] not in dropped] + merged
+
+
 def scope_pieces(scopes: Sequence[Scope]) -> list[Piece]:
     """The header rows of every enclosing function and class (innermost first)."""
     pieces = []

@@ -21,7 +21,7 @@ from spark_lsp.context.weights import name_weights, names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
-from spark_lsp.syntax.prose import prose_rows
+from spark_lsp.syntax.prose import Prose, prose_rows
 from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.packages import for_roots
@@ -42,13 +42,13 @@ class Plan:
     first: list[Piece] = field(default_factory=list)
     rest: list[Piece] = field(default_factory=list)
     weight: Callable[[str], float] = lambda name: 0.0
-    prose: frozenset[int] = frozenset()  # rows of the window that hold no code
+    prose: Prose = field(default_factory=Prose)  # rows of the window that hold no code
 
 
 def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
-                  row_cost: Callable[[int], int], prose: frozenset[int]) -> list[Piece]:
-    """The rows right above and below the cursor that always go in (shares of the budget);
-    above, code rows only (no blank, comment or docstring rows)."""
+                  row_cost: Callable[[int], int], prose: Prose) -> list[Piece]:
+    """The rows right above and below the cursor that always go in (shares of the budget):
+    code rows only, and none of a string or comment over several rows (see `whole_blocks`)."""
     function = next((s for s in scopes if s.kind == "function"), None)
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
@@ -58,7 +58,7 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
                         (SUFFIX_SHARE, range(row + 1, bottom + 1))):
         spent = 0
         for r in rows:
-            if r < row and r in prose:
+            if r in prose or r in prose.in_blocks:
                 continue
             spent += row_cost(r)
             if spent > budget * share:
@@ -123,7 +123,7 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     prose = prose_rows(snapshot.tree, lines, min(reach), max(reach), language)
     result = Plan(first=local.scope_pieces(scopes) + _nearest_rows(lines, row, scopes, budget,
                                                                     row_cost, prose),
-                  rest=window, prose=prose)
+                  rest=local.whole_blocks(window, prose.blocks, row), prose=prose)
     if outline is None or language is None:
         return result
     imports = outline.imports()
@@ -172,7 +172,7 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
 
 
 def _unbound_below(lines: Sequence[str], row: int, scopes: Sequence[Scope],
-                   outline: FileOutline, imports: Sequence[Import], prose: frozenset[int]
+                   outline: FileOutline, imports: Sequence[Import], prose: Prose
                    ) -> dict[str, int]:
     """The names the rest of the enclosing function uses before anything binds them (see
     `expected.unbound_below`), with the first row using each."""

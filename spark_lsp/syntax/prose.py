@@ -1,9 +1,12 @@
 """Rows that hold no code: blank rows and rows that begin inside a comment or a docstring (the
-`prose` query). Their words are no names a completion uses."""
+`prose` query). Their words are no names a completion uses, and a string or comment over
+several rows is whole or absent in a prompt (its last row alone would open a string)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from tree_sitter import Point, QueryCursor, Tree
 
@@ -16,20 +19,41 @@ def _indent_column(line: str) -> int:
     return len(line[: len(line) - len(body)].encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class Prose:
+    """`rows`: rows that hold no code; `blocks`: (first, last) of each comment or string over
+    several rows (its rows are in `rows` when it begins a row)."""
+
+    rows: frozenset[int] = frozenset()
+    blocks: tuple[tuple[int, int], ...] = field(default=())
+
+    def __contains__(self, row: object) -> bool:
+        return row in self.rows
+
+    @functools.cached_property
+    def in_blocks(self) -> frozenset[int]:
+        """The rows of the blocks (code rows where a string starts or ends included)."""
+        return frozenset(r for first, last in self.blocks for r in range(first, last + 1))
+
+
 def prose_rows(tree: Tree | None, lines: Sequence[str], first: int, last: int,
-               language: str | None) -> frozenset[int]:
-    """Rows first..last that are blank or begin inside a comment or docstring."""
+               language: str | None) -> Prose:
+    """Rows first..last that are blank or begin inside a comment or docstring, and the
+    comments and strings there that span rows."""
     last = min(last, len(lines) - 1)
     rows = {r for r in range(max(first, 0), last + 1) if not lines[r].strip()}
     q = query(language, "prose") if language is not None and tree is not None else None
     if q is None or tree is None or first > last:
-        return frozenset(rows)
+        return Prose(frozenset(rows))
+    blocks = []
     cursor = QueryCursor(q)
     cursor.set_point_range(Point(max(first, 0), 0), Point(last + 1, 0))
     for node in cursor.captures(tree.root_node).get("prose", ()):
         start, end = node.start_point, node.end_point
+        if end.row > start.row:
+            blocks.append((start.row, end.row))
         for r in range(max(start.row, first), min(end.row, last) + 1):
             if r == start.row and start.column > _indent_column(lines[r]):
                 continue  # a comment after code
             rows.add(r)
-    return frozenset(rows)
+    return Prose(frozenset(rows), tuple(sorted(set(blocks))))

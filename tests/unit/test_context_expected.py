@@ -38,16 +38,18 @@ inside a string"""
 
 def test_prose_rows_are_comments_docstrings_strings_and_blank_rows() -> None:
     snapshot = _snapshot(PYTHON)
-    rows = prose_rows(snapshot.tree, snapshot.lines, 0, 100, "python")
-    assert rows == {1, 2, 3, 4, 5, 8, 9, 11}  # not 0 (header), 6 (code + comment), 7 (code)
+    prose = prose_rows(snapshot.tree, snapshot.lines, 0, 100, "python")
+    assert prose.rows == {1, 2, 3, 4, 5, 8, 9, 11}  # not 0 (header), 6 (code + comment), 7
+    assert prose.blocks == ((1, 4), (7, 8))  # the docstring, the string `s = """…"""` starts
+    assert prose.in_blocks == {1, 2, 3, 4, 7, 8}
 
 
 def test_prose_rows_of_other_languages_and_of_an_unknown_one() -> None:
     rust = _snapshot("fn f() {\n    // note\n    let x = 1; // trailing\n\n}\n", "rust", "a.rs")
-    assert prose_rows(rust.tree, rust.lines, 0, 10, "rust") == {1, 3, 5}  # 5: after the last "\n"
+    assert prose_rows(rust.tree, rust.lines, 0, 10, "rust").rows == {1, 3, 5}  # 5: after "\n"
     plain = _snapshot("words\n\nmore # not a comment here\n", "plaintext", "a.txt")
-    assert prose_rows(plain.tree, plain.lines, 0, 10, plain.language) == {1, 3}
-    assert prose_rows(rust.tree, rust.lines, 2, 1, "rust") == frozenset()  # empty range
+    assert prose_rows(plain.tree, plain.lines, 0, 10, plain.language).rows == {1, 3}
+    assert not prose_rows(rust.tree, rust.lines, 2, 1, "rust").rows  # an empty range
 
 
 FUNCTION = '''def match(self, file):
@@ -183,3 +185,34 @@ def test_the_rows_always_in_above_the_cursor_are_code_rows() -> None:
     rows = {r for p in _nearest_rows(snapshot.lines, 5, scopes, 512, lambda r: 3, prose)
             for r in p.rows}
     assert {1, 4} <= rows and not rows & {2, 3}  # the comment and the blank row left out
+
+
+def test_a_docstring_goes_into_a_prompt_whole_or_not_at_all() -> None:
+    from spark_lsp.context.local import whole_blocks
+    from spark_lsp.context.packing import Piece
+
+    window = [Piece(900.0 - r, rows=(r,), after=r + 1 if r + 1 < 9 else None) for r in range(9)]
+    got = whole_blocks(window, ((2, 4), (6, 10)), 9)  # 6..10 holds the cursor's row 9
+    rows = sorted(p.rows for p in got)
+    assert rows == [(0,), (1,), (2, 3, 4), (5,)]
+    block = next(p for p in got if p.rows == (2, 3, 4))
+    assert block.after == 5 and block.score == 900.0 - 4  # after the row below it, its score
+    assert whole_blocks(window, ((0, 12),), 20) == []  # the window holds only a part of it
+    assert whole_blocks(window, (), 9) is window
+
+
+def test_a_prompt_never_holds_half_a_docstring() -> None:
+    doc = "\n".join(f"    line {i} of a long explanation of what this does" for i in range(40))
+    text = f'''def work(a, b):
+    """Summary.
+
+{doc}
+    """
+    total = a + b
+''' + "    \n"
+    snapshot = _snapshot(text)
+    row = text.splitlines().index("    ")
+    for budget in (64, 128, 256, 512, 1024):
+        ctx = build_context(snapshot, row, 4, ContextSettings(max_prompt_tokens=budget),
+                            estimate_tokens)
+        assert ctx.prefix.count('"""') in (0, 2), budget
