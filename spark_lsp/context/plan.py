@@ -1,9 +1,11 @@
 """What could go into a prompt, and what it is worth: the pieces (scored) and the names' weights.
 
-The pieces that always go in come first (the enclosing headers, the rows right around the
-cursor); the rest — more of the window, imports, definitions of the names used near the cursor,
-the classes the nearby code holds instances of, the enclosing class's members and bases,
-siblings, other files' signatures — are packed by value per token (`packing.pack_by_gain`).
+The pieces that always go in come first (the enclosing headers, the code rows right around the
+cursor); the rest — more of the window, the imports the nearby code uses (the others as a name
+list), definitions of the names used near the cursor, the rows below that use a name nothing
+binds yet (`expected`), the classes the nearby code holds instances of, the enclosing class's
+members and bases, siblings, other files' signatures, name lists (`names`) — are packed by value
+per token (`packing.pack_by_gain`).
 """
 
 from __future__ import annotations
@@ -139,9 +141,8 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     owner = local.enclosing_class(outline, scopes)
     result.rest += local.member_pieces(outline, scopes, row, owner)
     if engine is not None and snapshot.path is not None:
-        result.rest += related_pieces(near, imports, defined, snapshot.path, language,
-                                      comment_prefix(language, snapshot.language_id), engine,
-                                      engine.is_excluded)
+        result.rest += related_pieces(near, imports, defined, snapshot.path, language, comment,
+                                      engine, engine.is_excluded)
     unbound = _unbound_below(lines, row, scopes, outline, imports, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
@@ -153,13 +154,8 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     result.rest += similar
     workspace = engine if snapshot.path is not None else None
     inherited = names.inherited_member_names(outline, owner, language, workspace)
-    klass = next((s for s in scopes if s.kind == "class"), None)
-    unassigned = expected.unassigned_attributes(
-        lines, max(klass.start_row, row - expected.MAX_CLASS_ROWS // 2), klass.end_row,
-        set(names.member_names(outline, owner)) | set(inherited)) \
-        if owner is not None and klass is not None else []
     result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,
-                           comment, unassigned)
+                           comment, _unassigned(lines, row, scopes, outline, owner, inherited))
 
     def is_member(name: str) -> bool:
         return name in typed_names or name in inherited or (
@@ -182,6 +178,18 @@ def _unbound_below(lines: Sequence[str], row: int, scopes: Sequence[Scope],
     imported = {b.local for imp in imports for b in imp.bindings}
     return expected.unbound_below(lines, row, function.start_row, function.end_row,
                                   lambda n: n in imported or outline.is_top_level(n), prose)
+
+
+def _unassigned(lines: Sequence[str], row: int, scopes: Sequence[Scope], outline: FileOutline,
+                owner: Symbol | None, inherited: Iterable[str]) -> list[str]:
+    """The attributes the enclosing class reads on `self` but sets nowhere (see
+    `expected.unassigned_attributes`), read around the cursor."""
+    klass = next((s for s in scopes if s.kind == "class"), None)
+    if owner is None or klass is None:
+        return []
+    members = set(names.member_names(outline, owner)) | set(inherited)
+    first = max(klass.start_row, row - expected.MAX_CLASS_ROWS // 2)
+    return expected.unassigned_attributes(lines, first, klass.end_row, members)
 
 
 def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOutline,

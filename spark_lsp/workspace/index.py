@@ -37,7 +37,7 @@ from spark_lsp.workspace.modules import (
 
 log = logging.getLogger(__name__)
 
-_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_$][\w$]{2,})")
+_ATTRIBUTE = re.compile(r"(?<=[\w)\]])\.([A-Za-z_$][\w$]{2,})")
 
 
 def attribute_names(text: str) -> tuple[str, ...]:
