@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from spark_lsp.context import expected, hints, imported, local, names
+from spark_lsp.context import expected, hints, imported, local, names, usage
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
@@ -152,6 +152,9 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
         outline, lines, near, row, (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW),
         names_in, snapshot.tree)
     result.rest += similar
+    aliases = {b.local for imp in imports for b in imp.bindings}  # their names are listed
+    result.rest += usage.usage_pieces(lines, row, (max(0, row - local.NEAR_ABOVE), min(
+        len(lines) - 1, row + local.NEAR_BELOW)), near.weights, aliases, comment, label)
     workspace = engine if snapshot.path is not None else None
     inherited = names.inherited_member_names(outline, owner, language, workspace)
     result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,

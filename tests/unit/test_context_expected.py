@@ -216,3 +216,19 @@ def test_a_prompt_never_holds_half_a_docstring() -> None:
         ctx = build_context(snapshot, row, 4, ContextSettings(max_prompt_tokens=budget),
                             estimate_tokens)
         assert ctx.prefix.count('"""') in (0, 2), budget
+
+
+def test_the_attributes_used_elsewhere_on_a_nearby_value_are_listed() -> None:
+    from spark_lsp.context import usage
+
+    text = ("def one(conv, data):\n    conv.structure(data)\n    my_conv.unrelated()\n"
+            "    conv.register(int)\n    conv.structure(1)\n    os.path.join('a')\n\n"
+            "def two(conv):\n    x = conv.copy()\n    \n")
+    lines = text.splitlines(keepends=True)
+    assert usage.receivers_near(lines, 7, 9) == ["conv"]
+    assert usage.attribute_uses(lines, 0, 9, ["conv"]) == {
+        "conv": {"structure": 2, "register": 1, "copy": 1}}  # not `my_conv.unrelated`
+    got = usage.usage_pieces(lines, 9, (5, 9), {"copy": 1.0}, {"os"}, "#", "a.py")
+    assert [(p.group, p.text) for p in got] == [("# conv: ", "structure"),
+                                                ("# conv: ", "register")]
+    assert usage.usage_pieces(lines, 9, (5, 9), {}, {"conv", "os"}, "#", "a.py") == []
