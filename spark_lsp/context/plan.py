@@ -29,7 +29,7 @@ from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.packages import for_roots
 
 PREFIX_SHARE = 0.25  # of the budget: the rows right above the cursor, always in
-SUFFIX_SHARE = 0.1  # the rows right below it, in its block
+SUFFIX_SHARE = 0.15  # the rows right below it, in its block
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
 EXPECTED_ROW = 850.0  # the first row below the cursor using a name nothing binds before it
