@@ -46,9 +46,9 @@ MAX_IMPORTED = 80
 MAX_CANDIDATES = 300  # module-level names ranked per request (the most used of the file)
 MAX_MODULES = 12  # imported modules listed: those used nearest the cursor, most in the file
 MAX_BASE_DEPTH = 2  # bases of bases followed for inherited members
-# Lines of the current file's snippet: imported modules' names from -100 (a module names itself
-# in the line's head: no path label needed), imported names -1, class members 0, module-level
-# names 1, the classes of nearby values 2 + their row.
+# Lines of the current file's snippet: the uses of nearby values from -200 (`usage`), imported
+# modules' names from -100 (a module names itself in the line's head: no path label needed),
+# imported names -1, class members 0, module-level names 1, the classes of nearby values 2 + row.
 FIRST_MODULE_LIST = -100
 
 

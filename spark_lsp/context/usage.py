@@ -1,5 +1,6 @@
 """How the values used near the cursor are used elsewhere in the file: the attributes read or
-called on each (`# self._converter: structure, unstructure`), when nothing says their class."""
+called on each (`# self._converter: structure, unstructure`), a hint of what the code at the
+cursor may call on them too."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ RECEIVER_NAME = 300.0  # an attribute used elsewhere on a value the nearby code 
 MAX_REGION_ROWS = 1000  # rows around the cursor read for uses
 MAX_RECEIVERS = 6
 MAX_NAMES = 12
-FIRST_ORDER = 1_000  # the lines' positions in the file's snippet (after the other lists)
+FIRST_ORDER = -200  # the lines' positions in the file's snippet (see `names.FIRST_MODULE_LIST`)
 
 _ATTRIBUTE = re.compile(r"[A-Za-z_$][\w$]*")
 _USE = re.compile(r"(?<![\w.])((?:self\.|this\.)?[A-Za-z_$][\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)")

@@ -232,3 +232,11 @@ def test_the_attributes_used_elsewhere_on_a_nearby_value_are_listed() -> None:
     assert [(p.group, p.text) for p in got] == [("# conv: ", "structure"),
                                                 ("# conv: ", "register")]
     assert usage.usage_pieces(lines, 9, (5, 9), {}, {"conv", "os"}, "#", "a.py") == []
+
+
+def test_the_lines_of_the_files_own_snippet_never_share_a_position() -> None:
+    """Name lists of one file are lines keyed by position: two lists on one key would merge."""
+    from spark_lsp.context import names, usage
+
+    assert usage.FIRST_ORDER + usage.MAX_RECEIVERS <= names.FIRST_MODULE_LIST
+    assert names.FIRST_MODULE_LIST + names.MAX_MODULES <= -1  # -1: imported names
