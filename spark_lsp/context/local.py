@@ -13,6 +13,7 @@ from tree_sitter import Point, QueryCursor, Tree
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.weights import COMMON_WORDS
 from spark_lsp.syntax.file_outline import FileOutline
+from spark_lsp.syntax.prose import indent_column
 from spark_lsp.syntax.queries import query
 from spark_lsp.syntax.scopes import Scope
 from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, LinesSource, Symbol
@@ -286,10 +287,9 @@ def is_prose(tree: Tree | None, lines: Sequence[str], row: int) -> bool:
     if tree is None:
         return False
     text = lines[row]
-    stripped = text.lstrip(" \t")
-    if not stripped.strip():
+    if not text.strip():
         return True
-    column = len(text[: len(text) - len(stripped)].encode("utf-8"))
+    column = indent_column(text)
     node = tree.root_node.descendant_for_point_range(Point(row, column), Point(row, column))
     while node is not None and node.type not in _PROSE and node.parent is not None \
             and node.start_point == (row, column) and node.parent.start_point == (row, column):

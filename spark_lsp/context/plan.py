@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from spark_lsp.context import expected, hints, imported, local, names, usage
@@ -129,6 +129,8 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     if outline is None or language is None:
         return result
     imports = outline.imports()
+    bound = {b.local for imp in imports for b in imp.bindings}  # the names imports bind
+    popularity = _member_popularity(snapshot, engine)
     used, unused = local.used_imports(imports, near)
     result.rest += local.import_pieces(used, near, outline.name_counts)
     comment = comment_prefix(language, snapshot.language_id)
@@ -143,42 +145,42 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     if engine is not None and snapshot.path is not None:
         result.rest += related_pieces(near, imports, defined, snapshot.path, language, comment,
                                       engine, engine.is_excluded)
-    unbound = _unbound_below(lines, row, scopes, outline, imports, prose)
+    unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
-                                       engine, comment)
+                                       engine, comment, label, popularity)
     result.rest += typed
     similar, cooccurring = local.similar_pieces(
         outline, lines, near, row, (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW),
         names_in, snapshot.tree)
     result.rest += similar
-    aliases = {b.local for imp in imports for b in imp.bindings}  # their names are listed
     result.rest += usage.usage_pieces(lines, row, (max(0, row - local.NEAR_ABOVE), min(
-        len(lines) - 1, row + local.NEAR_BELOW)), near.weights, aliases, comment, label)
+        len(lines) - 1, row + local.NEAR_BELOW)), near.weights, bound, comment, label)
     workspace = engine if snapshot.path is not None else None
     inherited = names.inherited_member_names(outline, owner, language, workspace)
     result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,
-                           comment, _unassigned(lines, row, scopes, outline, owner, inherited))
+                           comment, label, popularity,
+                           _unassigned(lines, row, scopes, outline, owner, inherited))
 
     def is_member(name: str) -> bool:
         return name in typed_names or name in inherited or (
             owner is not None and outline.has_member(owner.qualname, name))
 
     result.weight = name_weights(
-        outline.name_counts, (b.local for imp in imports for b in imp.bindings),
-        is_member, outline.is_top_level, near.weights, cooccurring, unbound)
+        outline.name_counts, bound, is_member, outline.is_top_level, near.weights, cooccurring,
+        unbound)
     return result
 
 
 def _unbound_below(lines: Sequence[str], row: int, scopes: Sequence[Scope],
-                   outline: FileOutline, imports: Sequence[Import], prose: Prose
+                   outline: FileOutline, imported: Container[str], prose: Prose
                    ) -> dict[str, int]:
     """The names the rest of the enclosing function uses before anything binds them (see
-    `expected.unbound_below`), with the first row using each."""
+    `expected.unbound_below`; `imported`: the names the imports bind), with the first row
+    using each."""
     function = next((s for s in scopes if s.kind == "function"), None)
     if function is None:
         return {}
-    imported = {b.local for imp in imports for b in imp.bindings}
     return expected.unbound_below(lines, row, function.start_row, function.end_row,
                                   lambda n: n in imported or outline.is_top_level(n), prose)
 
@@ -197,17 +199,16 @@ def _unassigned(lines: Sequence[str], row: int, scopes: Sequence[Scope], outline
 
 def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOutline,
             owner: Symbol | None, inherited: Iterable[str], imports: Sequence[Import],
-            near: local.Near, engine: ContextEngine | None, comment: str,
-            unassigned: Sequence[str]) -> list[Piece]:
-    """The name lists (see `names`): with an engine, imported modules are looked up in the
-    workspace, then among installed packages."""
+            near: local.Near, engine: ContextEngine | None, comment: str, label: str,
+            popularity: Mapping[str, int] | None, unassigned: Sequence[str]) -> list[Piece]:
+    """The name lists (see `names`) under the file's `label`: with an engine, imported modules
+    are looked up in the workspace, then among installed packages."""
     path = snapshot.path or snapshot.uri
     language = snapshot.language or ""
     enclosing = {symbol.name for s in scopes for symbol in outline.lookup_at(s.start_row)}
-    label, modules = path, []
+    modules: list[imported.ImportedModule] = []
     if engine is not None and snapshot.path is not None:
         index = engine.index
-        label = engine.label(path)
         key = (path, index.generation if index is not None else -1)
         modules = imported.imported_modules(
             index if index is not None else engine, key, imports, path, language, engine,
@@ -215,7 +216,7 @@ def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOu
             functools.partial(index.module_uses, without=path) if index is not None
             else lambda module: {})
     return names.name_list_pieces(outline, owner, inherited, modules, near.weights, enclosing,
-                                  comment, label, unassigned, _member_popularity(snapshot, engine))
+                                  comment, label, unassigned, popularity)
 
 
 def _member_popularity(snapshot: DocumentSnapshot, engine: ContextEngine | None
@@ -228,8 +229,8 @@ def _member_popularity(snapshot: DocumentSnapshot, engine: ContextEngine | None
 
 def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
                   outline: FileOutline, owner: Symbol | None, imports: Sequence[Import],
-                  near: local.Near, engine: ContextEngine | None, comment: str
-                  ) -> tuple[list[Piece], set[str]]:
+                  near: local.Near, engine: ContextEngine | None, comment: str, label: str,
+                  popularity: Mapping[str, int] | None) -> tuple[list[Piece], set[str]]:
     """The enclosing class's bases, and the classes of the values used near the cursor (typed
     parameters and locals, and `self.x` whose type the class or its bases declare)."""
     language = snapshot.language or ""
@@ -275,8 +276,6 @@ def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
                 receivers.setdefault(class_name, []).append(f"{receiver}.{name}")
     more, typed_names = class_pieces(classes, TYPED, outline, imports, path, language, comment,
                                      workspace, excluded, local.header_rows)
-    label = engine.label(path) if workspace is not None and engine is not None else path
     more += names.typed_name_pieces(receivers, outline, imports, path, language, comment,
-                                    label, workspace, near.weights, excluded,
-                                    _member_popularity(snapshot, engine))
+                                    label, workspace, near.weights, excluded, popularity)
     return pieces + more, base_names | typed_names

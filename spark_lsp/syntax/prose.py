@@ -13,7 +13,7 @@ from tree_sitter import Point, QueryCursor, Tree
 from spark_lsp.syntax.queries import query
 
 
-def _indent_column(line: str) -> int:
+def indent_column(line: str) -> int:
     """The byte column of a row's first non-blank character."""
     body = line.lstrip(" \t")
     return len(line[: len(line) - len(body)].encode("utf-8"))
@@ -53,7 +53,7 @@ def prose_rows(tree: Tree | None, lines: Sequence[str], first: int, last: int,
         if end.row > start.row:
             blocks.append((start.row, end.row))
         for r in range(max(start.row, first), min(end.row, last) + 1):
-            if r == start.row and start.column > _indent_column(lines[r]):
+            if r == start.row and start.column > indent_column(lines[r]):
                 continue  # a comment after code
             rows.add(r)
     return Prose(frozenset(rows), tuple(sorted(set(blocks))))
