@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.fim_tasks import Task, humaneval_tasks, read_jsonl, source_files, tasks_from_tree
 from spark_lsp.context.builder import build_context, label_line
 from spark_lsp.context.engine import ContextEngine
-from spark_lsp.context.tokens import cached_estimate, estimate_tokens
+from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
 
@@ -215,11 +215,21 @@ def is_defined(ws: Workspace, snapshot: object, path: str, name: str) -> bool:
 MISSES: list[tuple[int, str, str, str]] = []  # (budget, task, answer, missed far names)
 
 
+@dataclass(frozen=True)
+class Tokenizer:
+    """A backend that brings its tokenizer (as the embedded model does): the engine budgets
+    with it and checks the finished prompt."""
+
+    count_tokens: Callable[[str], int]
+
+
 def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str], int],
              results: dict[int, BudgetResult],
-             workspaces: dict[str, Workspace] | None = None) -> int:
+             workspaces: dict[str, Workspace] | None = None, exact: bool = False) -> int:
     """Run the tasks at each budget into `results`; `workspaces` (root → Workspace) keeps the
-    indexes for another call (benchmarks/tune_context.py)."""
+    indexes for another call (benchmarks/tune_context.py). `exact`: the builder counts with
+    `count` (the model's tokenizer), else with the calibrated estimate."""
+    backend = Tokenizer(count)
     workspaces = {} if workspaces is None else workspaces
     other_cache: dict[str, set[str]] = {}
     done = 0
@@ -227,6 +237,7 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         ws = workspaces.get(task.root)
         if ws is None:
             ws = workspaces[task.root] = Workspace(task.root)
+        ws.engine.backend = (lambda: backend) if exact else (lambda: None)
         path = os.path.join(task.root, task.path) if task.root else f"/tasks/{done}.py"
         path = os.path.abspath(path)
         store = ws.engine.documents
@@ -254,8 +265,7 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         for budget in budgets:
             settings = ContextSettings(max_prompt_tokens=budget)
             started = time.perf_counter()
-            ctx = build_context(snapshot, row, index, settings, cached_estimate,
-                                engine=ws.engine)
+            ctx = build_context(snapshot, row, index, settings, engine=ws.engine)
             elapsed = (time.perf_counter() - started) * 1000
             prompt = render(ctx)
             tokens = count(prompt) + 8  # the FIM sentinels the reserve stands for
@@ -272,7 +282,8 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
             result.far_v.add(far - vocab, present)
             result.far_defined.add(far_defined, present)
             if far - present:
-                MISSES.append((budget, task.task_id, task.answer, " ".join(sorted(far - present))))
+                MISSES.append((budget, task.task_id, task.answer, " ".join(
+                    n + ("*" if n in far_defined else "") for n in sorted(far - present))))
             naive = identifiers(label_line(ctx.comment, ctx.path)
                                 + naive_window(lines, row, index, tokens, count))
             result.naive_all.add(knowable, naive)
@@ -338,8 +349,11 @@ def main() -> None:
     parser.add_argument("--out", default="tasks.jsonl")
     parser.add_argument("--raw", action="store_true", help="also recall over all identifiers")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--exact", action="store_true",
+                        help="budget with the SmolLM2 tokenizer, as the server does with the "
+                        "embedded model (default: the calibrated estimate, as for HTTP backends)")
     parser.add_argument("--misses", type=int, default=0, metavar="BUDGET",
-                        help="list the far identifiers missed at this budget")
+                        help="list the far identifiers missed at this budget (*: defined)")
     args = parser.parse_args()
     if args.generate:
         with open(args.out, "w", encoding="utf-8") as handle:
@@ -347,6 +361,9 @@ def main() -> None:
                 handle.write(task.to_json() + "\n")
         return
     count, counter = real_counter()
+    if args.exact and counter == "estimate":
+        parser.error("--exact needs llama-cpp-python and the bundled model")
+    counter += "; budgeted with " + ("it" if args.exact else "the estimate")
     if args.calibrate:
         calibrate(count)
         return
@@ -363,7 +380,7 @@ def main() -> None:
     total = 0
     for title, tasks in groups:
         results: dict[int, BudgetResult] = defaultdict(BudgetResult)
-        done = evaluate(tasks, budgets, count, results)
+        done = evaluate(tasks, budgets, count, results, exact=args.exact)
         report(os.path.basename(title.rstrip("/")) or title, results, done, counter, args.raw)
         for budget in budgets:
             merged, part = overall[budget], results[budget]
@@ -384,7 +401,8 @@ def main() -> None:
             print(f"missed {missed!r:30} {task_id:40} {answer}")
     if args.humaneval and not args.jsonl:
         results = defaultdict(BudgetResult)
-        done = evaluate(humaneval_tasks(limit=args.humaneval), budgets, count, results)
+        done = evaluate(humaneval_tasks(limit=args.humaneval), budgets, count, results,
+                        exact=args.exact)
         if done:
             report("HumanEval single-line infilling", results, done, counter, args.raw)
 

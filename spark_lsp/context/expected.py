@@ -6,18 +6,31 @@ but assigns nowhere. A missing line usually defines exactly these.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 
 from spark_lsp.context.weights import COMMON_WORDS
 
 MAX_ROWS_BELOW = 200  # rows of the enclosing function read below the cursor
 MAX_CLASS_ROWS = 1000  # rows of the enclosing class read for `self.x`
 MAX_EXPECTED = 8
+MAX_BINDINGS = 2  # rows elsewhere binding an expected name
 
 _WORD = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*")
 _SELF_ATTRIBUTE = re.compile(r"\b(?:self|this)\.([A-Za-z_$][\w$]*)")
 _COMPARISON = re.compile(r"[=!<>]=|=>")
 _COMMENT = re.compile(r"#|//")
+_STRING = re.compile(r"(?<![\w$])[rbfuRBFU]{0,2}(?:\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')")
+_KEYWORD_ROW = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*=(?!=)(.*),\s*$")
+
+
+def _code(line: str) -> str:
+    """A row less its strings, its comment and the key of a keyword argument on a row of its
+    own (`    key=value,`: the rest of a call opened above, neither a use nor a binding)."""
+    code = _COMMENT.split(_STRING.sub('""', line), 1)[0]
+    keyword = _KEYWORD_ROW.match(code)
+    if keyword and keyword.group(2).count("(") <= keyword.group(2).count(")"):
+        return keyword.group(2)
+    return code
 
 
 def _binds(line: str, name: str) -> bool:
@@ -32,7 +45,7 @@ def _binds(line: str, name: str) -> bool:
             return True
     return bool(re.search(rf"\bfor\b[^:]*{word}[^:]*\b(?:in|of)\b|\bas\s+{re.escape(name)}\b"
                           rf"|\b(?:let|const|var|mut|auto)\s+{re.escape(name)}\b"
-                          rf"|{word}\s*:=", line))
+                          rf"|{word}\s*:=|^\s*(?:from\s+\S+\s+)?import\b.*{word}", line))
 
 
 def unbound_below(lines: Sequence[str], row: int, first: int, last: int,
@@ -51,7 +64,8 @@ def unbound_below(lines: Sequence[str], row: int, first: int, last: int,
         if r in is_prose:
             continue
         line = lines[r]
-        for name in dict.fromkeys(_WORD.findall(_COMMENT.split(line, 1)[0])):
+        line = _code(line)
+        for name in dict.fromkeys(_WORD.findall(line)):
             if name in above or name in bound or name in found or name in COMMON_WORDS \
                     or is_known(name):
                 continue
@@ -61,6 +75,23 @@ def unbound_below(lines: Sequence[str], row: int, first: int, last: int,
                 found[name] = r
         if len(found) >= MAX_EXPECTED:
             break
+    return found
+
+
+def binding_rows(lines: Sequence[str], names: Iterable[str],
+                 spans: Callable[[str], Sequence[tuple[int, int]]], skip: tuple[int, int]
+                 ) -> dict[str, list[int]]:
+    """{name: rows outside `skip` that bind it} for each name (`spans`: the row spans of the
+    units using a name): code repeats itself, and a name the rest of the function expects is
+    often bound elsewhere by the very statement the cursor is missing."""
+    found: dict[str, list[int]] = {}
+    for name in names:
+        rows = [r for first, last in spans(name) for r in range(first, min(last, len(lines) - 1)
+                                                              + 1)
+                if not skip[0] <= r <= skip[1] and name in lines[r]
+                and _binds(_code(lines[r]), name)]
+        if rows:
+            found[name] = sorted(set(rows))[:MAX_BINDINGS]
     return found
 
 

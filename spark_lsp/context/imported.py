@@ -86,7 +86,11 @@ def aliased_modules(imports: Sequence[Import], path: str, language: str,
     if language != "python":
         return []
     found = []
+    seen: set[tuple[str, str]] = set()  # `import httpcore` in several functions: listed once
     for imp, local, dotted in module_aliases(imports):
+        if (local, dotted) in seen:
+            continue
+        seen.add((local, dotted))
         binding_name = next((b.name for b in imp.bindings if b.local == local), "")
         if not binding_name and local != imp.module and " as " not in imp.text:
             imp, dotted = _top_package(imp), imp.module.split(".")[0]

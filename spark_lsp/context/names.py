@@ -268,11 +268,13 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
 def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
                          near: Mapping[str, float], comment: str, label: str) -> list[Piece]:
     """The names that import statements bind, as a list (`# imported: Path, cast, …`) in
-    place of the statements: the names used most in the file first, at most MAX_IMPORTED."""
+    place of the statements: those sharing words with the names near the cursor first, then
+    the names used most in the file, at most MAX_IMPORTED."""
     bound = [b.local for imp in imports for b in imp.bindings]
-    names = ranked(bound, counts, near, limit=MAX_IMPORTED)
+    kin = Kinship(near)
+    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED)
     return pieces(NameList(f"{comment} imported: ", label, -1,
-                           tuple((n, IMPORTED_NAME) for n in names)))
+                           tuple((n, IMPORTED_NAME + KIN * kin(n)) for n in names)))
 
 
 def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,

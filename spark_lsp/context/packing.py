@@ -46,7 +46,8 @@ class Selection:
 
 
 def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
-          row_cost: Callable[[int], int], label_cost: Callable[[str], int]) -> int | None:
+          row_cost: Callable[[int], int], label_cost: Callable[[str], int], exact: bool = False
+          ) -> int | None:
     """What adding the piece costs now (None: it adds nothing)."""
     if piece.rows:
         new = [r for r in piece.rows if r not in chosen.rows]
@@ -58,18 +59,22 @@ def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
         return cost
     lines = chosen.snippets.get(piece.path)
     if piece.group:
-        return _name_cost(piece, lines, chosen, name_cost(piece.text, count), count, label_cost)
+        return _name_cost(piece, lines, chosen, name_cost(piece.text, count, exact), count,
+                          label_cost)
     if lines is not None and piece.order in lines:
         return None
     return count(piece.text) + 1 + (label_cost(piece.path) if lines is None else 0)
 
 
-def name_cost(name: str, count: TokenCounter) -> int:
+def name_cost(name: str, count: TokenCounter, exact: bool = False) -> int:
     """A listed name with its separator. Identifiers split into more tokens than prose of the
     same length (rare words: `wnomask`, `_byweekno`), so the count is raised by a third: over
     8,000 names of 12 installed packages, counted with the estimate, +17 % against SmolLM2's
     count of `, name`, and 99 % of 10-name lists at or above it (raised by a fifth: +5 %, and
-    1 % of lists 12 % or more below; a list under-counted had prompts run over the budget)."""
+    1 % of lists 12 % or more below; a list under-counted had prompts run over the budget).
+    With the model's own tokenizer (`exact`): its count of `, name`."""
+    if exact:
+        return count(NAME_SEPARATOR + name)
     tokens = count(name)
     return tokens + 1 + tokens // 3
 
@@ -104,14 +109,14 @@ def _take(piece: Piece, cost: int, chosen: Selection) -> None:
 
 def pack(pieces: Sequence[Piece], budget: int, count: TokenCounter,
          row_cost: Callable[[int], int], label_cost: Callable[[str], int],
-         selection: Selection | None = None) -> Selection:
+         selection: Selection | None = None, exact: bool = False) -> Selection:
     """Greedy by score: take each piece (best first) that still fits; skip the ones that do
     not."""
     chosen = selection if selection is not None else Selection()
     for piece in sorted(pieces, key=lambda p: -p.score):
         if chosen.used >= budget:
             break
-        cost = _cost(piece, chosen, count, row_cost, label_cost)
+        cost = _cost(piece, chosen, count, row_cost, label_cost, exact)
         if cost is not None and chosen.used + cost <= budget:
             _take(piece, cost, chosen)
     return chosen
@@ -120,7 +125,7 @@ def pack(pieces: Sequence[Piece], budget: int, count: TokenCounter,
 def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
                  row_cost: Callable[[int], int], label_cost: Callable[[str], int],
                  names_of: Callable[[Piece], Iterable[str]], weights: Callable[[str], float],
-                 covered: set[str], selection: Selection) -> Selection:
+                 covered: set[str], selection: Selection, exact: bool = False) -> Selection:
     """Greedy by value per token, where a piece's value is its score (/1000) plus the weight of
     each name it brings that the prompt does not hold yet. Values only fall as the prompt
     fills, so a piece is re-valued when it comes up (lazy greedy)."""
@@ -128,7 +133,7 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
     names = [tuple(set(names_of(piece))) for piece in pieces]
     # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
     costs = [sum(row_cost(r) for r in p.rows) + GAP_TOKENS if p.rows else
-             name_cost(p.text, count) if p.group else count(p.text) + 1 for p in pieces]
+             name_cost(p.text, count, exact) if p.group else count(p.text) + 1 for p in pieces]
 
     def value(number: int) -> float:
         gain = 0.0
@@ -143,7 +148,7 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
         if rows:
             if any(r in chosen.rows or r - 1 in chosen.rows or r + 1 in chosen.rows
                    for r in rows):
-                return _cost(piece, chosen, count, row_cost, label_cost)
+                return _cost(piece, chosen, count, row_cost, label_cost, exact)
             return costs[number]
         lines = chosen.snippets.get(piece.path)
         if piece.group:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from spark_lsp.context import expected, hints, imported, local, names, usage
+from spark_lsp.context import expected, hints, imported, local, names, repeats, usage
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
@@ -33,6 +33,9 @@ SUFFIX_SHARE = 0.15  # the rows right below it, in its block
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
 EXPECTED_ROW = 850.0  # the first row below the cursor using a name nothing binds before it
+BINDING_ROW = 4000.0  # a row elsewhere binding a name of an `expected` row
+MAX_BINDING_UNITS = 20
+CONTINUATION = 3000.0  # a row elsewhere that follows the same two rows as the cursor
 MAX_HINT_ROWS = 200  # rows of the enclosing function read for annotations and constructors
 
 
@@ -147,6 +150,15 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
                                       engine, engine.is_excluded)
     unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
+    window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)
+    for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
+                                                                   prose)):
+        result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
+                                 kind="continuation"))
+    for rows in expected.binding_rows(lines, unbound, lambda n: outline.spans_using(
+            n, MAX_BINDING_UNITS), window_rows).values():
+        result.rest += [Piece(BINDING_ROW - i, rows=(r,), kind="binding")
+                        for i, r in enumerate(rows) if r not in prose]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed

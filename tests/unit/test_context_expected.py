@@ -7,6 +7,7 @@ import pytest
 
 from spark_lsp.context import expected
 from spark_lsp.context.builder import build_context
+from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
@@ -87,6 +88,41 @@ def test_names_used_below_before_anything_binds_them_are_expected() -> None:
 ])
 def test_what_binds_a_name(line: str, name: str, binds: bool) -> None:
     assert expected._binds(line, name) is binds
+
+
+CALLS = '''def connect(verify, cert):
+    """Open a pool."""
+    import socket
+
+    {hole}
+    pool = Pool(
+        ssl_context=ssl_context,
+        retries=3,
+    )
+    message = f"{pool.size} {socket.AF_INET}"
+    raise ValueError("not ssl_context words " + message)
+
+
+def connect_twice(verify, cert):
+    ssl_context = make_context(verify=verify, cert=cert)
+    return ssl_context
+'''
+
+
+def test_keyword_arguments_strings_and_imports_are_neither_uses_nor_bindings() -> None:
+    lines = CALLS.replace("{hole}", "").splitlines(keepends=True)
+    found = expected.unbound_below(lines, 4, 0, 10, lambda n: n in ("Pool", "ValueError"))
+    # `ssl_context=` and `retries=` are keys, the value `ssl_context` a use; the words of the
+    # strings are no names (`f`, `not`, `words`); `socket` is imported above.
+    assert found == {"ssl_context": 6}
+
+
+def test_rows_elsewhere_that_bind_an_expected_name() -> None:
+    lines = CALLS.replace("{hole}", "").splitlines(keepends=True)
+    spans = {"ssl_context": [(0, 10), (13, 15)]}
+    found = expected.binding_rows(lines, ["ssl_context", "absent"],
+                                  lambda n: spans.get(n, []), (0, 10))
+    assert found == {"ssl_context": [14]}  # not row 6 (in `skip`, and a keyword), nor 15
 
 
 CLASS = '''class Strategy:
@@ -240,3 +276,18 @@ def test_the_lines_of_the_files_own_snippet_never_share_a_position() -> None:
 
     assert usage.FIRST_ORDER + usage.MAX_RECEIVERS <= names.FIRST_MODULE_LIST
     assert names.FIRST_MODULE_LIST + names.MAX_MODULES <= -1  # -1: imported names
+
+
+def test_a_prompt_holds_how_the_file_binds_the_name_the_rows_below_expect() -> None:
+    filler = "".join(f"\n\ndef unrelated_{i}(value):\n    return value * {i} + {i}\n"
+                     for i in range(40))
+    text = CALLS.replace("{hole}", "") + filler
+    store = DocumentStore()
+    engine = ContextEngine(store)  # the live outline: which rows use which names
+    store.open("file:///w/a.py", "python", 1, text)
+    snapshot = store.snapshot("file:///w/a.py")
+    assert snapshot is not None
+    ctx = build_context(snapshot, 4, 4, ContextSettings(max_prompt_tokens=160),
+                        estimate_tokens, engine=engine)
+    assert "    ssl_context = make_context(verify=verify, cert=cert)\n" in ctx.suffix
+    assert "unrelated_3(" not in ctx.prefix + ctx.suffix

@@ -64,6 +64,9 @@ def test_name_costs_err_on_the_side_of_more_tokens() -> None:
     assert name_cost("x", estimate_tokens) == 2  # the name and ", "
     assert name_cost("ALREADY_REPORTED", estimate_tokens) > estimate_tokens(
         ", ALREADY_REPORTED")
+    # with the model's own tokenizer: what it counts
+    assert name_cost("ALREADY_REPORTED", estimate_tokens, exact=True) == estimate_tokens(
+        ", ALREADY_REPORTED")
 
 
 def test_ranked_names_skip_dunders_privates_of_others_and_nearby_names() -> None:
@@ -246,6 +249,20 @@ def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
     assert "# ex (extlib): popular, rarely, never_used" in snippets["main.py"].split("\n")
 
 
+def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -> None:
+    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("def popular(): ...\ndef rarely(): ...\n")
+    (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\nextlib.rarely()\n")
+    main = tmp_path / "main.py"
+    main.write_text("def a():\n    import extlib\n\n\ndef b():\n    import extlib\n\n\n"
+                    "def go():\n    \n")
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 9, 4)
+    listed = {s.path: s.text for s in ctx.snippets}["main.py"].split("\n")
+    assert listed.count("# extlib: popular, rarely") == 1
+
+
 def test_an_excluded_package_file_is_never_read(tmp_path: Path) -> None:
     site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
     site.mkdir(parents=True)
@@ -327,6 +344,17 @@ def test_names_sharing_words_with_nearby_names_come_first() -> None:
     assert names.ranked(["alpha", "beta", "add_attrs_init", "_guess_content_type"],
                         {"alpha": 8}, (), kinship=kin)[:2] == ["_guess_content_type",
                                                                "add_attrs_init"]
+
+
+def test_imported_names_sharing_words_with_nearby_names_come_first() -> None:
+    text = ("from filtering import alpha, beta, get_integer_bounds, get_float_bounds\n"
+            "alpha(); alpha(); beta(); beta()\n")
+    outline = outline_source("/w/a.py", text, "python")
+    assert outline is not None
+    got = names.imported_name_pieces(outline.imports(), outline.name_counts,
+                                     {"float_value": 1.0}, "#", "a.py")
+    assert got[0].text == "get_float_bounds"  # before the others
+    assert got[0].score > got[1].score
 
 
 def test_constructor_calls_of_private_classes_and_constants() -> None:
