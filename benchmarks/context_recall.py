@@ -26,6 +26,12 @@ the part a context engine can find by looking names up.
         # one task a line: {"task_id", "root", "path", "text", "cursor", "answer"}
     .venv/bin/python benchmarks/context_recall.py --generate PATH --out tasks.jsonl
     .venv/bin/python benchmarks/context_recall.py --calibrate   # the token estimate vs SmolLM2
+    .venv/bin/python benchmarks/context_recall.py --exact  # budget with SmolLM2's tokenizer
+    .venv/bin/python benchmarks/context_recall.py --budgets 512 --misses 512 --seed 1
+
+The builder budgets with the calibrated estimate (as for HTTP backends) unless `--exact` gives
+it the embedded model's tokenizer (as the server does with the embedded backend); either way
+the reported tokens are SmolLM2's count of the rendered prompt.
 """
 
 from __future__ import annotations

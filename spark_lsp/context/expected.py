@@ -1,6 +1,7 @@
 """Names the code at the cursor is expected to bind: locals that the rest of the enclosing
 function uses before anything binds them, and attributes the enclosing class reads on `self`
-but assigns nowhere. A missing line usually defines exactly these.
+but assigns nowhere. A missing line usually defines exactly these, often as a row elsewhere
+binds the same name (`binding_rows`).
 """
 
 from __future__ import annotations
@@ -63,8 +64,7 @@ def unbound_below(lines: Sequence[str], row: int, first: int, last: int,
     for r in range(row + 1, min(last, row + MAX_ROWS_BELOW) + 1):
         if r in is_prose:
             continue
-        line = lines[r]
-        line = _code(line)
+        line = _code(lines[r])
         for name in dict.fromkeys(_WORD.findall(line)):
             if name in above or name in bound or name in found or name in COMMON_WORDS \
                     or is_known(name):

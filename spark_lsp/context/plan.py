@@ -3,9 +3,10 @@
 The pieces that always go in come first (the enclosing headers, the code rows right around the
 cursor); the rest — more of the window, the imports the nearby code uses (the others as a name
 list), definitions of the names used near the cursor, the rows below that use a name nothing
-binds yet (`expected`), the classes the nearby code holds instances of, the enclosing class's
-members and bases, siblings, other files' signatures, name lists (`names`) — are packed by value
-per token (`packing.pack_by_gain`).
+binds yet (`expected`) and rows elsewhere binding those names, the rows that follow the same
+code as the cursor's elsewhere (`repeats`), the classes the nearby code holds instances of, the
+enclosing class's members and bases, siblings, other files' signatures, name lists (`names`) —
+are packed by value per token (`packing.pack_by_gain`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ SUFFIX_SHARE = 0.15  # the rows right below it, in its block
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
 EXPECTED_ROW = 850.0  # the first row below the cursor using a name nothing binds before it
-BINDING_ROW = 4000.0  # a row elsewhere binding a name of an `expected` row
-MAX_BINDING_UNITS = 20
-CONTINUATION = 3000.0  # a row elsewhere that follows the same two rows as the cursor
+BINDING_ROW = 4000.0  # a row elsewhere binding a name the rows below expect (`expected`)
+MAX_BINDING_UNITS = 20  # units using such a name read for its bindings
+CONTINUATION = 3000.0  # a row following the same two rows as the cursor's (`repeats`): half
+# as much when the row before the same row shares none of its names with the cursor's
 MAX_HINT_ROWS = 200  # rows of the enclosing function read for annotations and constructors
 
 
@@ -151,14 +153,16 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)
+    tree = snapshot.tree
     for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
                                                                    prose)):
-        result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
-                                 kind="continuation"))
+        if not local.is_prose(tree, lines, r):  # (a docstring's example is no code)
+            result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
+                                     kind="continuation"))
     for rows in expected.binding_rows(lines, unbound, lambda n: outline.spans_using(
             n, MAX_BINDING_UNITS), window_rows).values():
         result.rest += [Piece(BINDING_ROW - i, rows=(r,), kind="binding")
-                        for i, r in enumerate(rows) if r not in prose]
+                        for i, r in enumerate(rows) if not local.is_prose(tree, lines, r)]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed
