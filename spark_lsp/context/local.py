@@ -13,7 +13,7 @@ from tree_sitter import Point, QueryCursor, Tree
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.weights import COMMON_WORDS
 from spark_lsp.syntax.file_outline import FileOutline
-from spark_lsp.syntax.prose import indent_column
+from spark_lsp.syntax.prose import starts_in_prose
 from spark_lsp.syntax.queries import query
 from spark_lsp.syntax.scopes import Scope
 from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, LinesSource, Symbol
@@ -45,8 +45,6 @@ MAX_SIMILAR_USES = 40  # names used more often than this say little about simila
 MAX_SIMILAR_UNITS = 25
 MAX_SIMILAR_ROWS = 40
 
-_PROSE = frozenset({"comment", "string", "string_content", "line_comment", "block_comment",
-                    "template_string", "raw_string_literal", "string_literal"})
 _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _ATTRIBUTE_PARENTS = frozenset({
     "attribute", "member_expression", "selector_expression", "field_expression",
@@ -281,23 +279,6 @@ def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
     return pieces
 
 
-def is_prose(tree: Tree | None, lines: Sequence[str], row: int) -> bool:
-    """Whether a row starts inside a comment or a string (a docstring's line): its words are
-    not code."""
-    if tree is None:
-        return False
-    text = lines[row]
-    if not text.strip():
-        return True
-    column = indent_column(text)
-    node = tree.root_node.descendant_for_point_range(Point(row, column), Point(row, column))
-    while node is not None and node.type not in _PROSE and node.parent is not None \
-            and node.start_point == (row, column) and node.parent.start_point == (row, column):
-        node = node.parent
-    return node is not None and (node.type in _PROSE or (
-        node.parent is not None and node.parent.type in _PROSE))
-
-
 def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: int,
                    skip: tuple[int, int], names_in: Callable[[str], frozenset[str]],
                    tree: Tree | None = None) -> tuple[list[Piece], dict[str, float]]:
@@ -315,7 +296,7 @@ def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: 
             for r in range(first, min(last, len(lines) - 1) + 1):
                 if skip[0] <= r <= skip[1] or name not in names_in(lines[r]):
                     continue
-                if r not in scores and is_prose(tree, lines, r):
+                if r not in scores and starts_in_prose(tree, lines, r):
                     scores[r] = -1e9  # never a candidate
                     continue
                 scores[r] = scores.get(r, 0.0) + rarity * min(weight, 1.0)

@@ -24,7 +24,7 @@ from spark_lsp.context.weights import name_weights, names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
-from spark_lsp.syntax.prose import Prose, prose_rows
+from spark_lsp.syntax.prose import Prose, prose_rows, starts_in_prose
 from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.packages import for_roots
@@ -156,13 +156,13 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     tree = snapshot.tree
     for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
                                                                    prose)):
-        if not local.is_prose(tree, lines, r):  # (a docstring's example is no code)
+        if not starts_in_prose(tree, lines, r):  # (a docstring's example is no code)
             result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
                                      kind="continuation"))
     for rows in expected.binding_rows(lines, unbound, lambda n: outline.spans_using(
             n, MAX_BINDING_UNITS), window_rows).values():
         result.rest += [Piece(BINDING_ROW - i, rows=(r,), kind="binding")
-                        for i, r in enumerate(rows) if not local.is_prose(tree, lines, r)]
+                        for i, r in enumerate(rows) if not starts_in_prose(tree, lines, r)]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed

@@ -12,6 +12,12 @@ from tree_sitter import Point, QueryCursor, Tree
 
 from spark_lsp.syntax.queries import query
 
+# The nodes of comments and strings in the grammars (what the `prose` queries capture).
+_PROSE_NODES = frozenset({"comment", "string", "string_content", "line_comment",
+                          "block_comment", "template_string", "raw_string_literal",
+                          "string_literal", "interpreted_string_literal",
+                          "concatenated_string"})
+
 
 def indent_column(line: str) -> int:
     """The byte column of a row's first non-blank character."""
@@ -57,3 +63,21 @@ def prose_rows(tree: Tree | None, lines: Sequence[str], first: int, last: int,
                 continue  # a comment after code
             rows.add(r)
     return Prose(frozenset(rows), tuple(sorted(set(blocks))))
+
+
+def starts_in_prose(tree: Tree | None, lines: Sequence[str], row: int) -> bool:
+    """Whether one row, anywhere in the file, is blank or starts inside a comment or a string (a
+    docstring's row): `row in prose_rows(…, row, row, …)` for any language, by a walk up from
+    the row's first character (a third of the cost of a query per row)."""
+    if tree is None:
+        return False
+    text = lines[row]
+    if not text.strip():
+        return True
+    column = indent_column(text)
+    node = tree.root_node.descendant_for_point_range(Point(row, column), Point(row, column))
+    while node is not None and node.type not in _PROSE_NODES and node.parent is not None \
+            and node.start_point == (row, column) and node.parent.start_point == (row, column):
+        node = node.parent
+    return node is not None and (node.type in _PROSE_NODES or (
+        node.parent is not None and node.parent.type in _PROSE_NODES))

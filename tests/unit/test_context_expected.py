@@ -4,6 +4,7 @@ bind: what each finds, and what they bring into a real prompt."""
 from __future__ import annotations
 
 import pytest
+from tree_sitter import Parser
 
 from spark_lsp.context import expected
 from spark_lsp.context.builder import build_context
@@ -11,7 +12,8 @@ from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
-from spark_lsp.syntax.prose import prose_rows
+from spark_lsp.syntax.languages import grammar
+from spark_lsp.syntax.prose import prose_rows, starts_in_prose
 
 
 def _snapshot(text: str, language_id: str = "python", name: str = "a.py"):  # type: ignore[no-untyped-def]
@@ -51,6 +53,30 @@ def test_prose_rows_of_other_languages_and_of_an_unknown_one() -> None:
     plain = _snapshot("words\n\nmore # not a comment here\n", "plaintext", "a.txt")
     assert prose_rows(plain.tree, plain.lines, 0, 10, plain.language).rows == {1, 3}
     assert not prose_rows(rust.tree, rust.lines, 2, 1, "rust").rows  # an empty range
+
+
+def test_docstring_and_comment_rows_are_prose() -> None:
+    source = 'def f(x):\n    """Doc x\n    more x\n    """\n    # note x\n    y = x  # t\n'
+    tree = Parser(grammar("python")).parse(source.encode())
+    lines = source.splitlines(True)
+    assert [starts_in_prose(tree, lines, r) for r in range(6)] == [False, True, True, True,
+                                                                   True, False]
+
+
+def test_one_rows_check_agrees_with_the_prose_query_of_each_language() -> None:
+    sources = {
+        "python": 'def f(x):\n    """Doc\n    more\n    """\n    s = """a\nb"""\n    # c\n\n',
+        "rust": "fn f() {\n    // note\n    /* a\n    b */\n    let s = \"x\n y\";\n}\n",
+        "javascript": "function f() {\n  // note\n  const s = `a\n  b`;\n  /* c\n  d */\n}\n",
+        "go": "func f() {\n\t// note\n\ts := `a\nb`\n\t/* c\n\td */\n}\n",
+    }
+    for language, source in sources.items():
+        tree = Parser(grammar(language)).parse(source.encode())
+        lines = source.splitlines(True)
+        rows = prose_rows(tree, lines, 0, len(lines) - 1, language).rows
+        assert rows, language
+        assert {r for r in range(len(lines)) if starts_in_prose(tree, lines, r)} == rows, \
+            language
 
 
 FUNCTION = '''def match(self, file):

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tree_sitter import Parser
 
 from spark_lsp.context import hints, imported, names
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
-from spark_lsp.context.local import is_prose
 from spark_lsp.context.packing import (
     Piece,
     Selection,
@@ -24,7 +22,6 @@ from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.prompts.fim import comment_header
 from spark_lsp.settings import ContextSettings
-from spark_lsp.syntax.languages import grammar
 from spark_lsp.workspace.index import outline_source
 
 
@@ -124,14 +121,6 @@ def test_annotations_with_generics_do_not_hide_the_next_parameter() -> None:
     found = hints.variable_types(["def f(self, ctx: Context, fmt: HelpFormatter,"
                                   " m: dict[str, Client] = None) -> None:"])
     assert found == {"ctx": ["Context"], "fmt": ["HelpFormatter"], "m": ["Client"]}
-
-
-def test_docstring_and_comment_rows_are_prose() -> None:
-    source = 'def f(x):\n    """Doc x\n    more x\n    """\n    # note x\n    y = x  # t\n'
-    tree = Parser(grammar("python")).parse(source.encode())
-    lines = source.splitlines(True)
-    assert [is_prose(tree, lines, r) for r in range(6)] == [False, True, True, True, True,
-                                                            False]
 
 
 # -- through the builder -------------------------------------------------------------------------

@@ -1,2 +1,5 @@
-; Comments: rows of prose, not code.
+; Comments and strings: a row that begins inside one (the rows of a long string, a list of
+; string literals) holds prose or data, not code.
 (comment) @prose
+(string_literal) @prose
+(concatenated_string) @prose

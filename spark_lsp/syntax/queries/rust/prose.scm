@@ -1,3 +1,6 @@
-; Comments: rows of prose, not code.
+; Comments and strings: a row that begins inside one (the rows of a long string, a list of
+; string literals) holds prose or data, not code.
 (line_comment) @prose
 (block_comment) @prose
+(string_literal) @prose
+(raw_string_literal) @prose
