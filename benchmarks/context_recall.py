@@ -46,7 +46,7 @@ import statistics
 import sys
 import time
 import tokenize
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +219,22 @@ def is_defined(ws: Workspace, snapshot: object, path: str, name: str) -> bool:
 
 
 MISSES: list[tuple[int, str, str, str]] = []  # (budget, task, answer, missed far names)
+MISS_KINDS: dict[int, Counter[str]] = defaultdict(Counter)  # budget → kind of missed far id
+
+
+def miss_kind(name: str, answer: str, vocab: set[str], defined: bool) -> str:
+    """What a missed far identifier is: the model's own vocabulary, a name the answer binds
+    itself, a keyword argument, else an attribute or a name, defined in the workspace or not."""
+    word = re.escape(name)
+    if name in vocab:
+        return "builtin-type method or stdlib attribute"
+    if re.search(rf"\bfor\s+[\w, ]*\b{word}\b[\w, ]*\s+in\b|\bas\s+{word}\b"
+                 rf"|^\s*[\w., ]*\b{word}\s*(?::[^=]*)?=[^=]", answer):
+        return "bound by the answer"
+    if re.search(rf"[(,]\s*{word}\s*=[^=]", answer):
+        return "keyword argument"
+    kind = "attribute" if re.search(rf"\.\s*{word}\b", answer) else "name"
+    return f"{kind}, {'defined in the workspace' if defined else 'not defined there'}"
 
 
 @dataclass(frozen=True)
@@ -287,6 +303,8 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
             result.all_v.add(knowable - vocab, present)
             result.far_v.add(far - vocab, present)
             result.far_defined.add(far_defined, present)
+            for name in far - present:
+                MISS_KINDS[budget][miss_kind(name, task.answer, vocab, name in far_defined)] += 1
             if far - present:
                 MISSES.append((budget, task.task_id, task.answer, " ".join(
                     n + ("*" if n in far_defined else "") for n in sorted(far - present))))
@@ -405,6 +423,11 @@ def main() -> None:
     for budget, task_id, answer, missed in MISSES:
         if budget == args.misses:
             print(f"missed {missed!r:30} {task_id:40} {answer}")
+    if args.misses in MISS_KINDS:
+        kinds = MISS_KINDS[args.misses]
+        print(f"\n## far identifiers missed at {args.misses}: {sum(kinds.values())}")
+        for kind, n in kinds.most_common():
+            print(f"| {kind} | {n} | {n / sum(kinds.values()):.0%} |")
     if args.humaneval and not args.jsonl:
         results = defaultdict(BudgetResult)
         done = evaluate(humaneval_tasks(limit=args.humaneval), budgets, count, results,
