@@ -79,17 +79,18 @@ def unbound_below(lines: Sequence[str], row: int, first: int, last: int,
 
 
 def binding_rows(lines: Sequence[str], names: Iterable[str],
-                 spans: Callable[[str], Sequence[tuple[int, int]]], skip: tuple[int, int]
-                 ) -> dict[str, list[int]]:
-    """{name: rows outside `skip` that bind it} for each name (`spans`: the row spans of the
-    units using a name): code repeats itself, and a name the rest of the function expects is
-    often bound elsewhere by the very statement the cursor is missing."""
+                 spans: Callable[[str], Sequence[tuple[int, int]]], skip: tuple[int, int],
+                 is_prose: Callable[[int], bool] = lambda r: False) -> dict[str, list[int]]:
+    """{name: code rows outside `skip` that bind it} for each name (`spans`: the row spans of
+    the units using a name; `is_prose`: rows of comments and docstrings): code repeats itself,
+    and a name the rest of the function expects is often bound elsewhere by the very statement
+    the cursor is missing."""
     found: dict[str, list[int]] = {}
     for name in names:
         rows = [r for first, last in spans(name) for r in range(first, min(last, len(lines) - 1)
                                                               + 1)
                 if not skip[0] <= r <= skip[1] and name in lines[r]
-                and _binds(_code(lines[r]), name)]
+                and _binds(_code(lines[r]), name) and not is_prose(r)]
         if rows:
             found[name] = sorted(set(rows))[:MAX_BINDINGS]
     return found

@@ -153,16 +153,16 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)
-    tree = snapshot.tree
+    is_prose = functools.partial(starts_in_prose, snapshot.tree, lines)  # any row of the file
     for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
                                                                    prose)):
-        if not starts_in_prose(tree, lines, r):  # (a docstring's example is no code)
+        if not is_prose(r):  # (a docstring's example is no code)
             result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
                                      kind="continuation"))
     for rows in expected.binding_rows(lines, unbound, lambda n: outline.spans_using(
-            n, MAX_BINDING_UNITS), window_rows).values():
+            n, MAX_BINDING_UNITS), window_rows, is_prose).values():
         result.rest += [Piece(BINDING_ROW - i, rows=(r,), kind="binding")
-                        for i, r in enumerate(rows) if not starts_in_prose(tree, lines, r)]
+                        for i, r in enumerate(rows)]
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed

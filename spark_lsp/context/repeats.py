@@ -45,7 +45,10 @@ def continuation_rows(lines: Sequence[str], row: int, skip: tuple[int, int],
     """(row, likeness) for up to MAX_CONTINUATIONS rows outside `skip` that follow a row equal
     (stripped) to the code row above the cursor, at the same indentation relative to it as the
     cursor's row; `likeness` (0…1): how much the code row before that one shares its names with
-    the one before the cursor's. The likest first, then the nearest."""
+    the one before the cursor's. The likest first, then the nearest. Rows in `prose` are
+    skipped like blank ones; it need only hold the rows around the cursor (a syntax-tree look
+    per match costs 1-2 ms in generated code with 200 equal rows): the caller drops a returned
+    row that is prose."""
     above = _code_row(lines, row - 1, -1, -1, prose)
     if above is None:
         return []

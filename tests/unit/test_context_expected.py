@@ -149,6 +149,8 @@ def test_rows_elsewhere_that_bind_an_expected_name() -> None:
     found = expected.binding_rows(lines, ["ssl_context", "absent"],
                                   lambda n: spans.get(n, []), (0, 10))
     assert found == {"ssl_context": [14]}  # not row 6 (in `skip`, and a keyword), nor 15
+    assert expected.binding_rows(lines, ["ssl_context"], lambda n: spans.get(n, []), (0, 10),
+                                 lambda r: r == 14) == {}  # row 14 taken for a docstring's
 
 
 CLASS = '''class Strategy:

@@ -63,3 +63,13 @@ def test_a_prompt_holds_what_followed_the_same_row_in_a_sibling_method() -> None
     shown = ctx.prefix + ctx.suffix
     assert shown.count("self.capabilities.") >= 2  # the rows after `if value is not None:`
     assert ctx.prompt_tokens <= 200
+
+
+def test_comment_rows_between_the_same_row_and_what_follows_it_are_skipped() -> None:
+    text = ("def a(value):\n    if value is not None:\n        # why: the provider\n"
+            "        register(value)\n\n\ndef b(value):\n    if value is not None:\n        \n")
+    lines = _lines(text)
+    comments = {2}
+    assert repeats.continuation_rows(lines, 8, (7, 8), comments) == [(3, 0.5)]
+    # without knowing the comment, the row after it would have been taken for code
+    assert repeats.continuation_rows(lines, 8, (7, 8)) == [(2, 0.5)]
