@@ -266,12 +266,14 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
 
 
 def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
-                         near: Mapping[str, float], comment: str, label: str) -> list[Piece]:
+                         near: Mapping[str, float], comment: str, label: str,
+                         kin: Kinship | None = None) -> list[Piece]:
     """The names that import statements bind, as a list (`# imported: Path, cast, …`) in
-    place of the statements: those sharing words with the names near the cursor first, then
-    the names used most in the file, at most MAX_IMPORTED."""
+    place of the statements, less those `near` the cursor: those sharing words with the names
+    near the cursor first (`kin`, by default of `near`), then the names used most in the
+    file, at most MAX_IMPORTED."""
     bound = [b.local for imp in imports for b in imp.bindings]
-    kin = Kinship(near)
+    kin = kin if kin is not None else Kinship(near)
     names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED)
     return pieces(NameList(f"{comment} imported: ", label, -1,
                            tuple((n, IMPORTED_NAME + KIN * kin(n)) for n in names)))

@@ -39,6 +39,9 @@ MAX_BINDING_UNITS = 20  # units using such a name read for its bindings
 CONTINUATION = 3000.0  # a row following the same two rows as the cursor's (`repeats`): half
 # as much when the row before the same row shares none of its names with the cursor's
 MAX_HINT_ROWS = 200  # rows of the enclosing function read for annotations and constructors
+ANALOGOUS = 0.5  # the weight, for kinship (`names.Kinship`), of a name in a row elsewhere that
+# binds what the rows below expect or follows the same row as the cursor's: the missing row is
+# likely a sibling (`get_integer_bounds(…)` there, `get_float_bounds(…)` here)
 
 
 @dataclass
@@ -141,8 +144,6 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     comment = comment_prefix(language, snapshot.language_id)
     label = engine.label(snapshot.path) if engine is not None and snapshot.path is not None \
         else snapshot.path or snapshot.uri
-    result.rest += names.imported_name_pieces(unused, outline.name_counts, near.weights, comment,
-                                              label)
     definitions, defined = local.definition_pieces(outline, near, row, scopes)
     result.rest += definitions
     owner = local.enclosing_class(outline, scopes)
@@ -154,15 +155,21 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)
     is_prose = functools.partial(starts_in_prose, snapshot.tree, lines)  # any row of the file
+    analogous: list[int] = []  # rows elsewhere likely to resemble the missing one
     for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
                                                                    prose)):
         if not is_prose(r):  # (a docstring's example is no code)
             result.rest.append(Piece(CONTINUATION * (1 + likeness) / 2 - rank, rows=(r,),
                                      kind="continuation"))
+            analogous.append(r)
     for rows in expected.binding_rows(lines, unbound, lambda n: outline.spans_using(
             n, MAX_BINDING_UNITS), window_rows, is_prose).values():
         result.rest += [Piece(BINDING_ROW - i, rows=(r,), kind="binding")
                         for i, r in enumerate(rows)]
+        analogous += rows
+    kin = names.Kinship({**_analogous_names(lines, analogous), **near.weights})
+    result.rest += names.imported_name_pieces(unused, outline.name_counts, near.weights, comment,
+                                              label, kin)
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed
@@ -186,6 +193,10 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
         outline.name_counts, bound, is_member, outline.is_top_level, near.weights, cooccurring,
         unbound)
     return result
+
+
+def _analogous_names(lines: Sequence[str], rows: Iterable[int]) -> dict[str, float]:
+    return {name: ANALOGOUS for r in rows for name in names_in(lines[r])}
 
 
 def _unbound_below(lines: Sequence[str], row: int, scopes: Sequence[Scope],

@@ -346,6 +346,37 @@ def test_imported_names_sharing_words_with_nearby_names_come_first() -> None:
     assert got[0].score > got[1].score
 
 
+def _sibling_call_source(expects_bounds: bool) -> str:
+    filler = "".join(f"def use_{i}():\n    return alpha() + beta() + gamma() + delta()\n\n\n"
+                     for i in range(12))
+    below = "    return low, high\n" if expects_bounds else "    return 0\n"
+    return ("from filtering import alpha, beta, gamma, delta, get_integer_bounds, "
+            "get_real_bounds\n\n\n"
+            "def integers(condition):\n    low, high = get_integer_bounds(condition)\n"
+            "    return low, high\n\n\n" + filler
+            + "def reals(condition):\n    \n" + below)
+
+
+@pytest.mark.parametrize("expects_bounds", [True, False])
+def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher(
+        tmp_path: Path, expects_bounds: bool) -> None:
+    """`low, high` are expected below the cursor and bound far above by a call of
+    `get_integer_bounds`: the imported `get_real_bounds` shares words with it, so it is
+    listed before the names the file uses more; not so when nothing below expects them."""
+    path = tmp_path / "filters.py"
+    text = _sibling_call_source(expects_bounds)
+    path.write_text(text)
+    engine, store = _engine(tmp_path)
+    lines = text.split("\n")
+    row = lines.index("def reals(condition):") + 1
+    ctx = _build(engine, store, path, row, 4, budget=160)
+    assert "low, high = get_integer_bounds(condition)" in ctx.prefix  # (a similar row, too)
+    listed = prompt_text(ctx).split("# imported: ")[1].split("\n")[0].split(", ")
+    assert ("get_real_bounds" in listed) == expects_bounds
+    assert ("alpha" in listed) != expects_bounds  # room for one or two names
+    assert ctx.prompt_tokens <= 160
+
+
 def test_constructor_calls_of_private_classes_and_constants() -> None:
     found = hints.variable_types(["builder = _ClassBuilder(cls)\nd = {None: True}\n"])
     assert found == {"builder": ["_ClassBuilder"]}
