@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
+    Costs,
     Piece,
     Selection,
     elision,
+    name_cost,
     pack,
     pack_by_gain,
     render_rows,
@@ -153,6 +155,8 @@ def build_context(
         text = lines[r]
         return count(text) - (1 if exact and text[:1] in (" ", "\t") and text.strip() else 0)
 
+    costs = Costs(count, row_cost, label_cost, lambda name: name_cost(name, count, exact))
+
     def names_of(piece: Piece) -> frozenset[str]:
         if piece.rows:  # the words of comments and docstrings are no names
             prose = work.prose.rows if work is not None else frozenset()
@@ -181,13 +185,11 @@ def build_context(
         if selection is None:
             if work is None:
                 work = make_plan(snapshot, row, cursor, outline, engine, available, row_cost)
-            selection = pack(work.first, limit, count, row_cost, label_cost, Selection(used=used),
-                             exact)
+            selection = pack(work.first, limit, costs, Selection(used=used))
             covered = set(names_in(head + tail + label))
             for r in selection.rows:
                 covered |= names_in(lines[r])
-            pack_by_gain(work.rest, limit, count, row_cost, label_cost, names_of, work.weight,
-                         covered, selection, exact)
+            pack_by_gain(work.rest, limit, costs, names_of, work.weight, covered, selection)
             if engine is not None:
                 engine.remember_selection(snapshot.uri, key, selection, used,
                                           sum(row_cost(r) for r in selection.rows))

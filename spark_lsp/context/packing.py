@@ -36,6 +36,17 @@ NAME_SEPARATOR = ", "
 LIST_SHARE = 8  # a name list's head is ranked as if shared by this many names
 
 
+@dataclass(frozen=True)
+class Costs:
+    """What things cost in tokens: some text, a row of the document (rendered in place), the
+    label line of another file's snippet, a name in a list (with its separator, `name_cost`)."""
+
+    text: TokenCounter
+    row: Callable[[int], int]
+    label: Callable[[str], int]
+    name: Callable[[str], int]
+
+
 @dataclass
 class Selection:
     rows: set[int] = field(default_factory=set)
@@ -45,25 +56,22 @@ class Selection:
     listed: set[tuple[str, tuple[int, ...], str]] = field(default_factory=set)  # name lists'
 
 
-def _cost(piece: Piece, chosen: Selection, count: TokenCounter,
-          row_cost: Callable[[int], int], label_cost: Callable[[str], int], exact: bool = False
-          ) -> int | None:
+def _cost(piece: Piece, chosen: Selection, costs: Costs) -> int | None:
     """What adding the piece costs now (None: it adds nothing)."""
     if piece.rows:
         new = [r for r in piece.rows if r not in chosen.rows]
         if not new:
             return None
-        cost = sum(row_cost(r) for r in new)
+        cost = sum(costs.row(r) for r in new)
         if not any(r - 1 in chosen.rows or r + 1 in chosen.rows for r in new):
             cost += GAP_TOKENS
         return cost
     lines = chosen.snippets.get(piece.path)
     if piece.group:
-        return _name_cost(piece, lines, chosen, name_cost(piece.text, count, exact), count,
-                          label_cost)
+        return _name_cost(piece, lines, chosen, costs.name(piece.text), costs)
     if lines is not None and piece.order in lines:
         return None
-    return count(piece.text) + 1 + (label_cost(piece.path) if lines is None else 0)
+    return costs.text(piece.text) + 1 + (costs.label(piece.path) if lines is None else 0)
 
 
 def name_cost(name: str, count: TokenCounter, exact: bool = False) -> int:
@@ -80,13 +88,13 @@ def name_cost(name: str, count: TokenCounter, exact: bool = False) -> int:
 
 
 def _name_cost(piece: Piece, lines: dict[tuple[int, ...], str] | None, chosen: Selection,
-               cost: int, count: TokenCounter, label_cost: Callable[[str], int]) -> int | None:
+               cost: int, costs: Costs) -> int | None:
     """A name list's item: the name and its separator, plus the head (and label) if first."""
     if (piece.path, piece.order, piece.text) in chosen.listed:
         return None
     if lines is None:
-        return cost + count(piece.group) + label_cost(piece.path)
-    return cost if piece.order in lines else cost + count(piece.group)
+        return cost + costs.text(piece.group) + costs.label(piece.path)
+    return cost if piece.order in lines else cost + costs.text(piece.group)
 
 
 def _take(piece: Piece, cost: int, chosen: Selection) -> None:
@@ -107,33 +115,31 @@ def _take(piece: Piece, cost: int, chosen: Selection) -> None:
     chosen.used += cost
 
 
-def pack(pieces: Sequence[Piece], budget: int, count: TokenCounter,
-         row_cost: Callable[[int], int], label_cost: Callable[[str], int],
-         selection: Selection | None = None, exact: bool = False) -> Selection:
+def pack(pieces: Sequence[Piece], budget: int, costs: Costs,
+         selection: Selection | None = None) -> Selection:
     """Greedy by score: take each piece (best first) that still fits; skip the ones that do
     not."""
     chosen = selection if selection is not None else Selection()
     for piece in sorted(pieces, key=lambda p: -p.score):
         if chosen.used >= budget:
             break
-        cost = _cost(piece, chosen, count, row_cost, label_cost, exact)
+        cost = _cost(piece, chosen, costs)
         if cost is not None and chosen.used + cost <= budget:
             _take(piece, cost, chosen)
     return chosen
 
 
-def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
-                 row_cost: Callable[[int], int], label_cost: Callable[[str], int],
+def pack_by_gain(pieces: Sequence[Piece], budget: int, costs: Costs,
                  names_of: Callable[[Piece], Iterable[str]], weights: Callable[[str], float],
-                 covered: set[str], selection: Selection, exact: bool = False) -> Selection:
+                 covered: set[str], selection: Selection) -> Selection:
     """Greedy by value per token, where a piece's value is its score (/1000) plus the weight of
     each name it brings that the prompt does not hold yet. Values only fall as the prompt
     fills, so a piece is re-valued when it comes up (lazy greedy)."""
     chosen = selection
     names = [tuple(set(names_of(piece))) for piece in pieces]
     # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
-    costs = [sum(row_cost(r) for r in p.rows) + GAP_TOKENS if p.rows else
-             name_cost(p.text, count, exact) if p.group else count(p.text) + 1 for p in pieces]
+    alone = [sum(costs.row(r) for r in p.rows) + GAP_TOKENS if p.rows else
+             costs.name(p.text) if p.group else costs.text(p.text) + 1 for p in pieces]
 
     def value(number: int) -> float:
         gain = 0.0
@@ -148,20 +154,20 @@ def pack_by_gain(pieces: Sequence[Piece], budget: int, count: TokenCounter,
         if rows:
             if any(r in chosen.rows or r - 1 in chosen.rows or r + 1 in chosen.rows
                    for r in rows):
-                return _cost(piece, chosen, count, row_cost, label_cost, exact)
-            return costs[number]
+                return _cost(piece, chosen, costs)
+            return alone[number]
         lines = chosen.snippets.get(piece.path)
         if piece.group:
-            return _name_cost(piece, lines, chosen, costs[number], count, label_cost)
+            return _name_cost(piece, lines, chosen, alone[number], costs)
         if lines is None:
-            return costs[number] + label_cost(piece.path)
-        return None if piece.order in lines else costs[number]
+            return alone[number] + costs.label(piece.path)
+        return None if piece.order in lines else alone[number]
 
     def ranking_cost(number: int, cost: int) -> float:
         """The cost to rank by: a name list's first name shares its head (and label) with the
         next few names, which follow at their own small cost."""
-        if pieces[number].group and cost > costs[number]:
-            return costs[number] + (cost - costs[number]) / LIST_SHARE
+        if pieces[number].group and cost > alone[number]:
+            return alone[number] + (cost - alone[number]) / LIST_SHARE
         return max(cost, 1)
 
     heap: list[tuple[float, int]] = []

@@ -11,6 +11,7 @@ from spark_lsp.context import hints, imported, names
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
+    Costs,
     Piece,
     Selection,
     name_cost,
@@ -29,21 +30,25 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def word_costs(label: int = 1) -> Costs:
+    """Costs in words: a row 1, a label `label`, a listed name as `name_cost` has it."""
+    return Costs(words, lambda r: 1, lambda p: label, lambda n: name_cost(n, words))
+
+
 def test_a_name_list_grows_one_name_at_a_time_within_the_budget() -> None:
     items = names.pieces(names.NameList("# self: ", "a.py", 0, (
         ("alpha", 500.0), ("beta", 500.0), ("gamma", 500.0), ("alpha", 500.0))))
     label_cost = 3
     head = words("# self: ")
     selection = Selection()
-    pack_by_gain(items, head + label_cost + 2 * name_cost("alpha", words), words, lambda r: 1,
-                 lambda p: label_cost, lambda p: [p.text], lambda n: 1.0, set(), selection)
+    pack_by_gain(items, head + label_cost + 2 * name_cost("alpha", words),
+                 word_costs(label_cost), lambda p: [p.text], lambda n: 1.0, set(), selection)
     assert render_snippets(selection) == [("a.py", "# self: alpha, beta")]
     assert selection.used == head + label_cost + name_cost("alpha", words) + name_cost(
         "beta", words)
 
     roomy = Selection()
-    pack_by_gain(items, 1000, words, lambda r: 1, lambda p: 1, lambda p: [p.text],
-                 lambda n: 1.0, set(), roomy)
+    pack_by_gain(items, 1000, word_costs(), lambda p: [p.text], lambda n: 1.0, set(), roomy)
     assert render_snippets(roomy) == [("a.py", "# self: alpha, beta, gamma")]  # once each
 
 
@@ -51,7 +56,7 @@ def test_a_list_head_is_shared_so_names_beat_a_costlier_row() -> None:
     """A row worth as much as one name, costing as much as head + name, loses to the list."""
     listed = names.pieces(names.NameList("# m: ", "a.py", 0, (("x1", 0.0), ("x2", 0.0))))
     row = Piece(0.0, text="x1 x2 filler words here", path="b.py", order=(1,))
-    chosen = pack_by_gain([row, *listed], 9, words, lambda r: 1, lambda p: 1,
+    chosen = pack_by_gain([row, *listed], 9, word_costs(),
                           lambda p: p.text.split()[:2] if p.path == "b.py" else [p.text],
                           lambda n: 1.0, set(), Selection())
     assert [path for path, _ in render_snippets(chosen)] == ["a.py"]
