@@ -1,12 +1,13 @@
 """What could go into a prompt, and what it is worth: the pieces (scored) and the names' weights.
 
 The pieces that always go in come first (the enclosing headers, the code rows right around the
-cursor); the rest — more of the window, the imports the nearby code uses (the others as a name
-list), definitions of the names used near the cursor, the rows below that use a name nothing
-binds yet (`expected`) and rows elsewhere binding those names, the rows that follow the same
-code as the cursor's elsewhere (`repeats`), the classes the nearby code holds instances of, the
-enclosing class's members and bases, siblings, other files' signatures, name lists (`names`) —
-are packed by value per token (`packing.pack_by_gain`).
+cursor, the comments or docstring right above it); the rest — more of the window, the imports
+the nearby code uses (the others as a name list), definitions of the names used near the
+cursor, the rows below that use a name nothing binds yet (`expected`) and rows elsewhere
+binding those names, the rows that follow the same code as the cursor's elsewhere (`repeats`),
+the classes the nearby code holds instances of, the enclosing class's members and bases,
+siblings, other files' signatures, name lists (`names`) — are packed by value per token
+(`packing.pack_by_gain`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from spark_lsp.workspace.packages import for_roots
 
 PREFIX_SHARE = 0.25  # of the budget: the rows right above the cursor, always in
 SUFFIX_SHARE = 0.15  # the rows right below it, in its block
+INTENT_SHARE = 0.1  # of the budget (and of PREFIX_SHARE): comments right above the cursor
 TYPED = 640.0  # the class of a value used near the cursor (its members score MEMBER_OF less)
 BASE_CLASS = 560.0  # a base class of the enclosing class
 EXPECTED_ROW = 850.0  # the first row below the cursor using a name nothing binds before it
@@ -58,15 +60,17 @@ class Plan:
 def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
                   row_cost: Callable[[int], int], prose: Prose) -> list[Piece]:
     """The rows right above and below the cursor that always go in (shares of the budget):
-    code rows only, and none of a string or comment over several rows (see `whole_blocks`)."""
+    code rows, and the comments right above the cursor (`_intent_rows`); no other prose."""
     function = next((s for s in scopes if s.kind == "function"), None)
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
     bottom = block.end_row if block is not None else len(lines) - 1
-    pieces: list[Piece] = []
+    intent = _intent_rows(lines, row, top, prose, int(budget * INTENT_SHARE), row_cost)
+    pieces = [Piece(local.HEADER - 1 - (row - rows[-1]) / 1000, rows=rows, kind="nearest")
+              for rows in intent]
     for share, rows in ((PREFIX_SHARE, range(row - 1, top - 1, -1)),
                         (SUFFIX_SHARE, range(row + 1, bottom + 1))):
-        spent = 0
+        spent = sum(row_cost(r) for taken in intent for r in taken) if rows.step < 0 else 0
         for r in rows:
             if r in prose or r in prose.in_blocks:
                 continue
@@ -75,6 +79,32 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
                 break
             pieces.append(Piece(local.HEADER - 1 - abs(r - row) / 1000, rows=(r,), kind="nearest"))
     return pieces
+
+
+def _intent_rows(lines: Sequence[str], row: int, top: int, prose: Prose, allowance: int,
+                 row_cost: Callable[[int], int]) -> list[tuple[int, ...]]:
+    """The comment rows, or the docstring, right above the cursor (blank rows between): what
+    the next line is meant to do. Nearest first, as many as `allowance` tokens hold; a
+    docstring or block comment whole or not at all."""
+    found: list[tuple[int, ...]] = []
+    if any(first <= row <= last for first, last in prose.blocks):
+        return found  # (the cursor is in a string)
+    spent = 0
+    r = row - 1
+    while r >= top and (r in prose or r in prose.in_blocks):
+        if not lines[r].strip():
+            r -= 1
+            continue
+        first = next((f for f, last in prose.blocks if f <= r <= last), r)
+        if first < top:
+            break  # (a string opening above the function)
+        taken = tuple(range(first, r + 1))
+        spent += sum(row_cost(t) for t in taken)
+        if spent > allowance:
+            break
+        found.append(taken)
+        r = first - 1
+    return found
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,61 @@ def test_the_rows_always_in_above_the_cursor_are_code_rows() -> None:
     assert {1, 4} <= rows and not rows & {2, 3}  # the comment and the blank row left out
 
 
+def _nearest(text: str, row: int, budget: int = 512, cost: int = 3) -> list[tuple[int, ...]]:
+    from spark_lsp.context.plan import _nearest_rows
+    from spark_lsp.syntax.scopes import enclosing_scopes
+
+    snapshot = _snapshot(text)
+    lines = snapshot.lines
+    prose = prose_rows(snapshot.tree, lines, 0, len(lines) - 1, "python")
+    column = len(lines[row]) - len(lines[row].lstrip())
+    scopes = list(enclosing_scopes(snapshot.tree, lines, row, column, "python"))
+    return [p.rows for p in _nearest_rows(lines, row, scopes, budget, lambda r: cost, prose)]
+
+
+def test_the_comments_right_above_the_cursor_always_go_in() -> None:
+    """What the next line is meant to do: the comment rows (blank rows between) or the
+    docstring right above the cursor; not a comment with code between it and the cursor."""
+    text = ("def f(a):\n    x = a\n    # far\n    y = x\n    # double it\n\n"
+            "    # and add one\n    \n")
+    rows = {r for taken in _nearest(text, 7) for r in taken}
+    assert {6, 4, 3, 1} <= rows and 2 not in rows
+    doc = 'def g(a):\n    """What g does,\n    in two rows."""\n    \n'
+    assert (1, 2) in _nearest(doc, 3)  # the docstring, whole
+    inside = 'def h(a):\n    """What h does,\n    \n    more."""\n'
+    assert all(r == 0 for taken in _nearest(inside, 2) for r in taken)  # (only the header row)
+
+
+def test_a_long_comment_above_the_cursor_gives_its_nearest_rows_and_the_code_above() -> None:
+    comment = "".join(f"    # step {i} of a long explanation\n" for i in range(30))
+    text = "def f(a):\n    x = a\n" + comment + "    \n"
+    cursor = 32
+    rows = sorted(r for taken in _nearest(text, cursor, budget=300, cost=3) for r in taken)
+    kept = [r for r in rows if r >= 2]
+    assert kept == list(range(32 - len(kept), 32)) and 0 < len(kept) <= 300 * 0.1 / 3
+    assert 1 in rows  # the code above the comment still goes in (the rest of the prefix share)
+    long_doc = 'def g(a):\n    """Summary.\n' + "    more words\n" * 40 + '    """\n    \n'
+    assert _nearest(long_doc, 43, budget=300) == [(0,)]  # too long a docstring: not in part
+
+
+def test_a_comment_typed_above_the_cursor_is_in_the_prompt_of_a_long_file() -> None:
+    filler = "".join(f"def helper_{i}(values, threshold, scale):\n"
+                     f"    total = sum(v * scale for v in values if v > threshold)\n"
+                     f"    return total / len(values) + {i}\n\n\n" for i in range(80))
+    text = filler + ('def geometric_mean(values, threshold, scale):\n'
+                     '    logs = [math.log(v * scale) for v in values if v > threshold]\n'
+                     '    # the mean of the logs, back to linear scale\n    \n    return result\n')
+    snapshot = _snapshot(text)
+    row = text.split("\n").index("    return result") - 1
+    for budget in (256, 512):  # (at 256 it lost to rows with names before)
+        ctx = build_context(snapshot, row, 4, ContextSettings(max_prompt_tokens=budget),
+                            estimate_tokens)
+        assert ctx.prefix.endswith("    logs = [math.log(v * scale) for v in values if v > "
+                                   "threshold]\n    # the mean of the logs, back to linear "
+                                   "scale\n    ")
+        assert ctx.prompt_tokens <= budget
+
+
 def test_a_docstring_goes_into_a_prompt_whole_or_not_at_all() -> None:
     from spark_lsp.context.local import whole_blocks
     from spark_lsp.context.packing import Piece
