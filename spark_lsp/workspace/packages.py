@@ -5,11 +5,15 @@ no workspace file is `x`, and the public names it offers.
 Names are read from the text's top level (its literal `__all__` when it has one), not from a
 syntax tree: typing.py takes ~1 ms so, ~40 ms to parse and outline. Read once per file (again
 only when its mtime changes), bounded in file size and entries; excluded files are never read.
+The standard library's compiled modules (`math`, `itertools`, `sys`) have no text: their names
+come from the module itself (`COMPILED_STDLIB`).
 """
 
 from __future__ import annotations
 
+import functools
 import glob
+import importlib
 import os
 import re
 import sys
@@ -23,6 +27,14 @@ from spark_lsp.workspace.index import read_source
 
 MAX_BYTES = 400_000  # typing.py is 130 KB; the biggest of the standard library ~250 KB
 MAX_ENTRIES = 128
+# Standard-library modules compiled into the interpreter or shipped as extension modules (no
+# source to read): their names come from the module itself. Only these, imported by name — an
+# import could run code, and an extension writing to stdout would corrupt the LSP stream.
+COMPILED_STDLIB = frozenset({
+    "array", "atexit", "binascii", "cmath", "errno", "faulthandler", "fcntl", "gc", "grp",
+    "itertools", "marshal", "math", "mmap", "posix", "pwd", "resource", "select", "sys", "time",
+    "unicodedata", "zlib",
+})
 VENV_DIRS = (".venv", "venv", "env")
 _ALL = re.compile(r"^__all__\s*(?::[^=\n]*)?(\+?=)\s*[\[(]", re.M)
 _STRING = re.compile(r"""["']([A-Za-z_]\w*)["']""")
@@ -147,7 +159,7 @@ class PackageModules:
         """The outline of module `dotted`, read (and parsed) on first use only."""
         where = self.find(dotted)
         if where is None:
-            return None
+            return _compiled(dotted)
         path, entry = where
         if is_excluded(path):
             return None
@@ -171,6 +183,19 @@ class PackageModules:
             while len(self._modules) > self.max_entries:
                 self._modules.popitem(last=False)
         return module
+
+
+@functools.cache
+def _compiled(dotted: str) -> ExternalModule | None:
+    """A compiled standard-library module (`math`, `itertools`, `sys`) with its public names."""
+    if dotted not in COMPILED_STDLIB:
+        return None
+    try:
+        module = importlib.import_module(dotted)
+    except ImportError:  # not on this platform (`fcntl` on Windows)
+        return None
+    names = tuple(n for n in dir(module) if not n.startswith("_"))
+    return ExternalModule(dotted, "", dotted, names)
 
 
 _SHARED: dict[tuple[str, ...], PackageModules] = {}

@@ -243,6 +243,19 @@ def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
     assert "# ex (extlib): popular, rarely, never_used" in snippets["main.py"].split("\n")
 
 
+def test_a_compiled_module_lists_the_names_the_workspace_uses_from_it(tmp_path: Path) -> None:
+    (tmp_path / "one.py").write_text("import math\nmath.ceil(1.5)\nmath.ceil(2.5)\n")
+    (tmp_path / "two.py").write_text("import math\nmath.floor(1.5)\n")
+    main = tmp_path / "main.py"
+    main.write_text("import math\n\n\ndef upper(values):\n    low = math.floor(min(values))\n"
+                    "    \n")
+    engine, store = _engine(tmp_path)
+    ctx = _build(engine, store, main, 5, 4)
+    lines = {s.path: s.text for s in ctx.snippets}["main.py"].split("\n")
+    listed = next(line for line in lines if line.startswith("# math: ")).split(": ")[1]
+    assert listed.split(", ")[0] == "ceil"  # used most by the other files (floor is near)
+
+
 def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -> None:
     site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
     site.mkdir(parents=True)

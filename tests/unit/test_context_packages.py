@@ -101,6 +101,18 @@ def test_the_standard_library_is_on_the_search_path() -> None:
     assert "dedent" in found.names and "TextWrapper" in found.names
 
 
+def test_a_compiled_standard_library_module_offers_its_names() -> None:
+    """`math`, `itertools`, `sys` have no source to read: their names come from the module."""
+    modules = for_roots([])
+    found = modules.module("math")
+    assert found is not None and found.path == "" and found.label == "math"
+    assert {"floor", "ceil", "isnan"} <= set(found.names) and "__doc__" not in found.names
+    chain = modules.module("itertools")
+    assert chain is not None and "chain" in chain.names
+    assert modules.module("readline") is None  # only the listed ones are ever imported
+    assert modules.module("_no_such_module") is None
+
+
 def test_the_workspace_virtualenv_comes_first(tmp_path: Path) -> None:
     venv = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages"
     venv.mkdir(parents=True)
