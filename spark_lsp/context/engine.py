@@ -63,11 +63,13 @@ class ContextEngine:
         self._build: asyncio.Future[IndexStats] | None = None
         self._selections: dict[str, tuple[object, tuple[Selection, int, int]]] = {}
         self._counter: tuple[object, TokenCounter, bool] | None = None
+        self._labels: dict[str, str] = {}  # path → label (for these roots)
 
     # -- workspace -----------------------------------------------------------------------------
 
     def set_roots(self, roots: Sequence[Path | str]) -> None:
         self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self._labels = {}
         self.rules = IgnoreRules(self.roots, self.settings.exclude)
         self.index = WorkspaceIndex(self.roots, self.settings, self.rules) if self.roots else None
 
@@ -181,11 +183,16 @@ class ContextEngine:
 
     def label(self, path: str) -> str:
         """A path as the prompt names it: relative to its workspace folder."""
-        absolute = Path(os.path.abspath(path))
-        root = self.rules.root_of(absolute)
-        if root is None:
-            return str(absolute)
-        return str(absolute.relative_to(root)) or absolute.name
+        label = self._labels.get(path)
+        if label is None:
+            absolute = Path(os.path.abspath(path))
+            root = self.rules.root_of(absolute)
+            label = str(absolute) if root is None \
+                else str(absolute.relative_to(root)) or absolute.name
+            if len(self._labels) >= 10_000:
+                self._labels.clear()
+            self._labels[path] = label
+        return label
 
     def file(self, path: str) -> FileOutline | None:
         absolute = os.path.abspath(path)
