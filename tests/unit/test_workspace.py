@@ -154,3 +154,19 @@ def test_absolute_python_imports_name_files_by_their_package_chain(tmp_path: Pat
     assert found("pkg", "util") == ["pkg/util.py"]
     assert found("pkg._internal.datetime") == ["pkg/_internal/datetime.py"]
     assert found("shared", at=str(tmp_path / "scripts/tool.py")) == ["scripts/shared.py"]
+
+
+def test_a_label_is_the_path_in_its_workspace_folder_until_the_folders_change(
+        tmp_path: Path) -> None:
+    from spark_lsp.context.engine import ContextEngine
+
+    inner = tmp_path / "proj" / "pkg"
+    inner.mkdir(parents=True)
+    path = str(inner / "mod.py")
+    engine = ContextEngine()
+    assert engine.label(path) == path  # no folder: the whole path
+    engine.set_roots([tmp_path / "proj"])
+    assert engine.label(path) == "pkg/mod.py"
+    assert engine.label(path) == "pkg/mod.py"  # (remembered)
+    engine.set_roots([inner])
+    assert engine.label(path) == "mod.py"
