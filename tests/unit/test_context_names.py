@@ -171,6 +171,16 @@ def prompt_text(ctx: PromptContext) -> str:
     return comment_header(ctx) + ctx.prefix + ctx.suffix
 
 
+def snippet(ctx: PromptContext, label: str) -> str:
+    """The text of one file's snippet in a prompt."""
+    return {s.path: s.text for s in ctx.snippets}[label]
+
+
+def names_listed(text: str, head: str) -> list[str]:
+    """The names on the list line that starts with `head` (`# math: ` → ["ceil", …])."""
+    return text.split(head)[1].split("\n")[0].split(", ")
+
+
 def _engine(root: Path) -> tuple[ContextEngine, DocumentStore]:
     store = DocumentStore()
     engine = ContextEngine(store)
@@ -197,13 +207,12 @@ def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
     engine, store = _engine(tmp_path)
     row = MODELS.split("\n").index("        ")  # the blank line in `read`
     ctx = _build(engine, store, path, row, 8)
-    snippets = {s.path: s.text for s in ctx.snippets}
-    listed = snippets["models.py"]
+    listed = snippet(ctx, "models.py")
     assert "# class Response members: " in listed
-    members = listed.split("# class Response members: ")[1].split("\n")[0].split(", ")
+    members = names_listed(listed, "# class Response members: ")
     assert "_prepare" in members and "_bytes_downloaded" in members  # far below, in __init__
     assert "close" in members and "closed_flag" in members  # inherited from Base
-    module = listed.split("# module-level names: ")[1].split("\n")[0].split(", ")
+    module = names_listed(listed, "# module-level names: ")
     assert "guess_content_type" in module
     assert "def _prepare" not in ctx.prefix + ctx.suffix  # far away: only its name
     assert ctx.prompt_tokens <= 512
@@ -230,17 +239,15 @@ def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
     assert engine.index is not None and engine.index.module_uses("extlib") == {
         "popular": 2, "rarely": 1}
     ctx = _build(engine, store, main, 4, 4)
-    snippets = {s.path: s.text for s in ctx.snippets}
     # a summary of what the file's alias offers: under the file's own label, the line's head
     # naming the module
-    assert "# ex (extlib): popular, rarely" in snippets["main.py"].split("\n")
+    assert "# ex (extlib): popular, rarely" in snippet(ctx, "main.py").split("\n")
     # a name this file uses itself, though no other file does, is listed too
     store.close(main.as_uri())
     main.write_text("import extlib as ex\n\n\ndef setup():\n    ex.never_used()\n\n\n"
                     "def go():\n    \n")
     ctx = _build(engine, store, main, 8, 4)
-    snippets = {s.path: s.text for s in ctx.snippets}
-    assert "# ex (extlib): popular, rarely, never_used" in snippets["main.py"].split("\n")
+    assert "# ex (extlib): popular, rarely, never_used" in snippet(ctx, "main.py").split("\n")
 
 
 def test_a_compiled_module_lists_the_names_the_workspace_uses_from_it(tmp_path: Path) -> None:
@@ -251,9 +258,8 @@ def test_a_compiled_module_lists_the_names_the_workspace_uses_from_it(tmp_path: 
                     "    \n")
     engine, store = _engine(tmp_path)
     ctx = _build(engine, store, main, 5, 4)
-    lines = {s.path: s.text for s in ctx.snippets}["main.py"].split("\n")
-    listed = next(line for line in lines if line.startswith("# math: ")).split(": ")[1]
-    assert listed.split(", ")[0] == "ceil"  # used most by the other files (floor is near)
+    listed = names_listed(snippet(ctx, "main.py"), "# math: ")
+    assert listed[0] == "ceil"  # used most by the other files (floor is near)
 
 
 def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -> None:
@@ -266,7 +272,7 @@ def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -
                     "def go():\n    \n")
     engine, store = _engine(tmp_path)
     ctx = _build(engine, store, main, 9, 4)
-    listed = {s.path: s.text for s in ctx.snippets}["main.py"].split("\n")
+    listed = snippet(ctx, "main.py").split("\n")
     assert listed.count("# extlib: popular, rarely") == 1
 
 
@@ -292,7 +298,7 @@ def test_members_many_workspace_files_use_are_listed_first(tmp_path: Path) -> No
     main.write_text("from data import Data\n\n\ndef draw(data: Data) -> None:\n    \n")
     engine, store = _engine(tmp_path)
     ctx = _build(engine, store, main, 4, 4, budget=160)
-    listed = {s.path: s.text for s in ctx.snippets}["data.py"]
+    listed = snippet(ctx, "data.py")
     assert listed.startswith("# data (Data): start_span, ")  # the 41st member, not cut off
     # without the other files' uses it is one of 41 alike members, after the first 30
     for i in range(3):
@@ -312,10 +318,9 @@ def test_a_parameter_annotated_with_a_class_lists_its_members(tmp_path: Path) ->
                     "def render(ctx: object, formatter: HelpFormatter) -> None:\n    \n")
     engine, store = _engine(tmp_path)
     ctx = _build(engine, store, main, 4, 4)
-    snippets = {s.path: s.text for s in ctx.snippets}
-    assert "# formatter (HelpFormatter): " in snippets["formatting.py"]
-    listed = snippets["formatting.py"].split("# formatter (HelpFormatter): ")[1].split("\n")[0]
-    assert set(listed.split(", ")) == {"width", "current_indent", "write"}
+    assert "# formatter (HelpFormatter): " in snippet(ctx, "formatting.py")
+    listed = names_listed(snippet(ctx, "formatting.py"), "# formatter (HelpFormatter): ")
+    assert set(listed) == {"width", "current_indent", "write"}
 
 
 def test_a_git_ignored_module_on_the_search_path_gives_no_names(
@@ -389,7 +394,7 @@ def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher
     row = lines.index("def reals(condition):") + 1
     ctx = _build(engine, store, path, row, 4, budget=160)
     assert "low, high = get_integer_bounds(condition)" in ctx.prefix  # (a similar row, too)
-    listed = prompt_text(ctx).split("# imported: ")[1].split("\n")[0].split(", ")
+    listed = names_listed(prompt_text(ctx), "# imported: ")
     assert ("get_real_bounds" in listed) == expects_bounds
     assert ("alpha" in listed) != expects_bounds  # room for one or two names
     assert ctx.prompt_tokens <= 160
