@@ -183,7 +183,7 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
                                       engine, engine.is_excluded)
     unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
-    window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)
+    window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)  # "near the cursor"
     is_prose = functools.partial(starts_in_prose, snapshot.tree, lines)  # any row of the file
     analogous: list[int] = []  # rows elsewhere likely to resemble the missing one
     for rank, (r, likeness) in enumerate(repeats.continuation_rows(lines, row, window_rows,
@@ -203,12 +203,11 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed
-    similar, cooccurring = local.similar_pieces(
-        outline, lines, near, row, (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW),
-        names_in, snapshot.tree)
+    similar, cooccurring = local.similar_pieces(outline, lines, near, row, window_rows, names_in,
+                                                snapshot.tree)
     result.rest += similar
-    result.rest += usage.usage_pieces(lines, row, (max(0, row - local.NEAR_ABOVE), min(
-        len(lines) - 1, row + local.NEAR_BELOW)), near.weights, bound, comment, label)
+    result.rest += usage.usage_pieces(lines, row, (window_rows[0], min(
+        len(lines) - 1, window_rows[1])), near.weights, bound, comment, label)
     workspace = engine if snapshot.path is not None else None
     inherited = names.inherited_member_names(outline, owner, language, workspace)
     result.rest += _listed(snapshot, scopes, outline, owner, inherited, imports, near, engine,
