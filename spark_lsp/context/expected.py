@@ -86,9 +86,9 @@ def binding_rows(lines: Sequence[str], names: Iterable[str],
     and a name the rest of the function expects is often bound elsewhere by the very statement
     the cursor is missing."""
     found: dict[str, list[int]] = {}
+    end = len(lines) - 1
     for name in names:
-        rows = [r for first, last in spans(name) for r in range(first, min(last, len(lines) - 1)
-                                                              + 1)
+        rows = [r for first, last in spans(name) for r in range(first, min(last, end) + 1)
                 if not skip[0] <= r <= skip[1] and name in lines[r]
                 and _binds(_code(lines[r]), name) and not is_prose(r)]
         if rows:
