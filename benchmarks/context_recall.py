@@ -18,7 +18,9 @@ out the model's own vocabulary: methods of builtin types (`append`, `get`, `enco
 attributes of standard-library modules the file imports (`logging.getLogger`, `t.cast`).
 "far, defined" is far recall over the far identifiers that have a definition (def, class,
 assignment, attribute, import) in the visible file or another workspace file, with their count:
-the part a context engine can find by looking names up.
+the part a context engine can find by looking names up. "far bound" is the far recall the
+prompts would reach if every such defined identifier were in them too: what is left above it
+is the model's vocabulary, library attributes and names the answer binds itself.
 
     .venv/bin/python benchmarks/context_recall.py                      # default trees + HumanEval
     .venv/bin/python benchmarks/context_recall.py --tree PATH [--tree PATH…] --tasks 300
@@ -177,6 +179,7 @@ class BudgetResult:
     naive_far: Tally = field(default_factory=Tally)
     naive_budget_far: Tally = field(default_factory=Tally)
     far_defined: Tally = field(default_factory=Tally)  # far ids with a definition (see below)
+    far_bound: Tally = field(default_factory=Tally)  # far recall if all of those were found
     build_ms: list[float] = field(default_factory=list)
 
 
@@ -303,6 +306,7 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
             result.all_v.add(knowable - vocab, present)
             result.far_v.add(far - vocab, present)
             result.far_defined.add(far_defined, present)
+            result.far_bound.add(far, present | far_defined)
             for name in far - present:
                 MISS_KINDS[budget][miss_kind(name, task.answer, vocab, name in far_defined)] += 1
             if far - present:
@@ -327,16 +331,16 @@ def report(title: str, results: dict[int, BudgetResult], tasks: int, counter: st
     print(f"\n## {title}: {tasks} tasks (tokens: {counter})")
     print("| budget | median tokens | over budget | recall all | far recall | naive all "
           "| naive far | naive far @budget | far ids | all, no vocab. | far, no vocab. "
-          "| naive, no vocab. (all / far) | far, defined (n) | build p50 ms |"
+          "| naive, no vocab. (all / far) | far, defined (n) | far bound | build p50 ms |"
           + (" raw recall |" if raw else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if raw else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if raw else ""))
     for budget, r in results.items():
         print(f"| {budget} | {statistics.median(r.tokens):.0f} | {r.over} | {r.all.share:.3f} "
               f"| {r.far.share:.3f} | {r.naive_all.share:.3f} | {r.naive_far.share:.3f} "
               f"| {r.naive_budget_far.share:.3f} | {r.far.total} | {r.all_v.share:.3f} "
               f"| {r.far_v.share:.3f} ({r.far_v.total}) "
               f"| {r.naive_all_v.share:.3f} / {r.naive_far_v.share:.3f} "
-              f"| {r.far_defined.share:.3f} ({r.far_defined.total}) "
+              f"| {r.far_defined.share:.3f} ({r.far_defined.total}) | {r.far_bound.share:.3f} "
               f"| {statistics.median(r.build_ms):.2f} |"
               + (f" {r.raw.share:.3f} |" if raw else ""))
 
@@ -413,7 +417,8 @@ def main() -> None:
             merged.build_ms += part.build_ms
             merged.over += part.over
             for name in ("all", "far", "raw", "naive_all", "naive_far", "naive_budget_far",
-                         "all_v", "far_v", "naive_all_v", "naive_far_v", "far_defined"):
+                         "all_v", "far_v", "naive_all_v", "naive_far_v", "far_defined",
+                         "far_bound"):
                 a, b = getattr(merged, name), getattr(part, name)
                 a.found += b.found
                 a.total += b.total

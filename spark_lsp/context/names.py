@@ -39,6 +39,7 @@ INHERITED_NAME = 250.0  # a member it inherits
 TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
 MODULE_NAME = 300.0  # a module-level name of this file
 IMPORTED_NAME = 200.0  # a name an import binds (when no code near the cursor uses it)
+NOT_YET_USED = 1000.0  # more for an imported name the file does not use yet
 KIN = 500.0  # more per word shared with the names near the cursor (times their weight)
 MAX_KINSHIP = 2.0
 MAX_NAMES = 30  # per list: the likeliest (see `ranked`)
@@ -267,16 +268,22 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
 
 def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
                          near: Mapping[str, float], comment: str, label: str,
-                         kin: Kinship | None = None) -> list[Piece]:
+                         kin: Kinship | None = None, shown: Sequence[Import] = ()
+                         ) -> list[Piece]:
     """The names that import statements bind, as a list (`# imported: Path, cast, …`) in
-    place of the statements, less those `near` the cursor: those sharing words with the names
-    near the cursor first (`kin`, by default of `near`), then the names used most in the
-    file, at most MAX_IMPORTED."""
-    bound = [b.local for imp in imports for b in imp.bindings]
+    place of the statements, less those `near` the cursor: first those the file does not use
+    yet (imported for the code being written; from the `shown` statements too, whose rows
+    compete as code), then those sharing words with the names near the cursor (`kin`, by
+    default of `near`), then the names used most in the file (`counts`: empty when not
+    known), at most MAX_IMPORTED."""
+    not_used = dict.fromkeys(b.local for imp in (*imports, *shown) for b in imp.bindings
+                             if counts and counts.get(b.local, 0) <= 1)  # used in the import only
+    bound = [b.local for imp in imports for b in imp.bindings] + list(not_used)
     kin = kin if kin is not None else Kinship(near)
-    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED)
-    return pieces(NameList(f"{comment} imported: ", label, -1,
-                           tuple((n, IMPORTED_NAME + KIN * kin(n)) for n in names)))
+    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED, first=not_used)
+    return pieces(NameList(f"{comment} imported: ", label, -1, tuple(
+        (n, IMPORTED_NAME + KIN * kin(n) + (NOT_YET_USED if n in not_used else 0.0))
+        for n in names)))
 
 
 def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline,

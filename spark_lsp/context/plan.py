@@ -199,7 +199,7 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
         analogous += rows
     kin = names.Kinship({**_analogous_names(lines, analogous), **near.weights})
     result.rest += names.imported_name_pieces(unused, outline.name_counts, near.weights, comment,
-                                              label, kin)
+                                              label, kin, shown=used)
     typed, typed_names = _typed_pieces(snapshot, row, scopes, outline, owner, imports, near,
                                        engine, comment, label, popularity)
     result.rest += typed

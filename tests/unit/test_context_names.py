@@ -23,6 +23,7 @@ from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.prompts.fim import comment_header
 from spark_lsp.settings import ContextSettings
+from spark_lsp.syntax.outline import count_names
 from spark_lsp.workspace.index import outline_source
 
 
@@ -369,6 +370,49 @@ def test_imported_names_sharing_words_with_nearby_names_come_first() -> None:
     assert got[0].score > got[1].score
 
 
+def test_imported_names_the_file_does_not_use_yet_come_first() -> None:
+    """An import nothing uses yet was made for the code being written: its names lead the
+    list, also those of a statement whose other names the code near the cursor uses (its
+    rows compete as code; its used names are not listed again)."""
+    text = ("from filtering import alpha, beta, get_integer_bounds\n"
+            "from strategies import Strategy, check_strategy\n"
+            "alpha(); alpha(); beta(); beta(); Strategy(); Strategy()\n")
+    outline = outline_source("/w/a.py", text, "python")
+    assert outline is not None
+    unused, shown = outline.imports()[:1], outline.imports()[1:]
+    uses = count_names(text)  # (as the outline of an open document counts them)
+    assert uses["get_integer_bounds"] == 1 and uses["alpha"] == 3
+    got = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py", shown=shown)
+    listed = [piece.text for piece in got]
+    assert set(listed[:2]) == {"get_integer_bounds", "check_strategy"}
+    assert listed[2:] == ["alpha", "beta"]
+    assert min(p.score for p in got[:2]) > max(p.score for p in got[2:])
+    without = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py")
+    assert [piece.text for piece in without] == ["get_integer_bounds", "alpha", "beta"]
+
+
+def test_a_name_imported_for_the_code_being_written_is_in_a_long_files_prompt(
+        tmp_path: Path) -> None:
+    filler = "".join(f"def use_{i}(strategy):\n    return alpha(strategy) + beta(strategy)\n"
+                     f"\n\n" for i in range(40))
+    head = ("from strategies import (\n    Strategy,\n    alpha,\n    beta,\n"
+            "    check_strategy,\n    gamma,\n    delta,\n)\n\n\n")
+    body = "def expand(base):\n    expanded = Strategy(base)\n    \n    return expanded\n"
+    for uses_it_elsewhere in (False, True):
+        more = "def again():\n    return check_strategy(None)\n\n\n" \
+            if uses_it_elsewhere else ""
+        path = tmp_path / "flat.py"
+        path.write_text(head + more + filler + body)
+        lines = path.read_text().split("\n")
+        ctx = _build(*_engine(tmp_path), path, lines.index("def expand(base):") + 2, 4,
+                     budget=128)
+        assert "    check_strategy," not in ctx.prefix  # the statement's row: not in reach
+        listed = "# imported: " in prompt_text(ctx) and "check_strategy" in names_listed(
+            prompt_text(ctx), "# imported: ")
+        assert listed != uses_it_elsewhere  # (when used, it is no longer pending)
+        assert ctx.prompt_tokens <= 128
+
+
 def _sibling_call_source(expects_bounds: bool) -> str:
     filler = "".join(f"def use_{i}():\n    return alpha() + beta() + gamma() + delta()\n\n\n"
                      for i in range(12))
@@ -376,7 +420,8 @@ def _sibling_call_source(expects_bounds: bool) -> str:
     return ("from filtering import alpha, beta, gamma, delta, get_integer_bounds, "
             "get_real_bounds\n\n\n"
             "def integers(condition):\n    low, high = get_integer_bounds(condition)\n"
-            "    return low, high\n\n\n" + filler
+            "    return low, high\n\n\n"
+            "def bounds():\n    return get_real_bounds\n\n\n" + filler
             + "def reals(condition):\n    \n" + below)
 
 
@@ -385,7 +430,8 @@ def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher
         tmp_path: Path, expects_bounds: bool) -> None:
     """`low, high` are expected below the cursor and bound far above by a call of
     `get_integer_bounds`: the imported `get_real_bounds` shares words with it, so it is
-    listed before the names the file uses more; not so when nothing below expects them."""
+    listed before the names the file uses more; not so when nothing below expects them.
+    (`bounds` uses it once: else, imported and not used yet, it would lead the list anyway.)"""
     path = tmp_path / "filters.py"
     text = _sibling_call_source(expects_bounds)
     path.write_text(text)
@@ -396,7 +442,7 @@ def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher
     assert "low, high = get_integer_bounds(condition)" in ctx.prefix  # (a similar row, too)
     listed = names_listed(prompt_text(ctx), "# imported: ")
     assert ("get_real_bounds" in listed) == expects_bounds
-    assert ("alpha" in listed) != expects_bounds  # room for one or two names
+    assert listed[0] == ("get_real_bounds" if expects_bounds else "alpha")
     assert ctx.prompt_tokens <= 160
 
 
