@@ -39,7 +39,7 @@ INHERITED_NAME = 250.0  # a member it inherits
 TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
 MODULE_NAME = 300.0  # a module-level name of this file
 IMPORTED_NAME = 200.0  # a name an import binds (when no code near the cursor uses it)
-NOT_YET_USED = 1000.0  # more for an imported name the file does not use yet
+NOT_YET_USED = 1000.0  # more for an imported or module-level name the file does not use yet
 KIN = 500.0  # more per word shared with the names near the cursor (times their weight)
 MAX_KINSHIP = 2.0
 MAX_NAMES = 30  # per list: the likeliest (see `ranked`)
@@ -108,6 +108,12 @@ def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str]
     unique.sort(key=lambda n: (n not in first, -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
                                                  + math.log2(1 + popular.get(n, 0)) / 8)))
     return unique[:limit]
+
+
+def not_yet_used(names: Iterable[str], counts: Mapping[str, int]) -> dict[str, None]:
+    """The names the file has only once — where it defines or imports them: likely made for
+    the code being written. None when `counts` is empty (not known)."""
+    return dict.fromkeys(n for n in names if counts and counts.get(n, 0) <= 1)
 
 
 def pieces(name_list: NameList) -> list[Piece]:
@@ -228,9 +234,12 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
             (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)
              + (UNASSIGNED_NAME if n in expected else 0.0) + member_score(n)) for n in names)))
     skip = Skip(near, enclosing)
-    names = ranked(_module_candidates(outline), counts, skip, kinship=kin)
-    found += pieces(NameList(f"{comment} module-level names: ", label, 1,
-                             tuple((n, MODULE_NAME + KIN * kin(n)) for n in names)))
+    candidates = _module_candidates(outline)
+    pending = not_yet_used(candidates, counts)
+    names = ranked(candidates, counts, skip, kinship=kin, first=pending)
+    found += pieces(NameList(f"{comment} module-level names: ", label, 1, tuple(
+        (n, MODULE_NAME + KIN * kin(n) + (NOT_YET_USED if n in pending else 0.0))
+        for n in names)))
     chosen = sorted(modules, key=lambda m: (-near.get(m.local, 0.0), -counts.get(m.local, 0)))
     for rank, module in enumerate(chosen[:MAX_MODULES]):
         popular = dict(module.popular)
@@ -276,13 +285,12 @@ def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
     compete as code), then those sharing words with the names near the cursor (`kin`, by
     default of `near`), then the names used most in the file (`counts`: empty when not
     known), at most MAX_IMPORTED."""
-    not_used = dict.fromkeys(b.local for imp in (*imports, *shown) for b in imp.bindings
-                             if counts and counts.get(b.local, 0) <= 1)  # used in the import only
-    bound = [b.local for imp in imports for b in imp.bindings] + list(not_used)
+    pending = not_yet_used((b.local for imp in (*imports, *shown) for b in imp.bindings), counts)
+    bound = [b.local for imp in imports for b in imp.bindings] + list(pending)
     kin = kin if kin is not None else Kinship(near)
-    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED, first=not_used)
+    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED, first=pending)
     return pieces(NameList(f"{comment} imported: ", label, -1, tuple(
-        (n, IMPORTED_NAME + KIN * kin(n) + (NOT_YET_USED if n in not_used else 0.0))
+        (n, IMPORTED_NAME + KIN * kin(n) + (NOT_YET_USED if n in pending else 0.0))
         for n in names)))
 
 

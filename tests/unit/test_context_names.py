@@ -413,6 +413,28 @@ def test_a_name_imported_for_the_code_being_written_is_in_a_long_files_prompt(
         assert ctx.prompt_tokens <= 128
 
 
+@pytest.mark.parametrize("called_elsewhere", [False, True])
+def test_a_module_level_name_the_file_does_not_use_yet_leads_its_list(
+        tmp_path: Path, called_elsewhere: bool) -> None:
+    """A helper defined and not called yet was written for the code being written."""
+    helpers = "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(8))
+    callers = "".join(f"def caller_{i}():\n    return helper_{i}() + helper_{(i + 1) % 8}()"
+                      f"{' + interesting_instants()' if called_elsewhere and i == 0 else ''}"
+                      "\n\n\n" for i in range(8))
+    text = ("def interesting_instants():\n    return []\n\n\n" + helpers + callers
+            + "def main():\n    return [caller_0(), caller_1(), caller_2(), caller_3(), "
+            "caller_4(), caller_5(), caller_6(), caller_7()]\n\n\n"
+            "if __name__ == '__main__':\n    main()\n\n\n"
+            "def window(zone):\n    start = zone.start\n    \n    return start\n")
+    path = tmp_path / "instants.py"
+    path.write_text(text)
+    lines = text.split("\n")
+    ctx = _build(*_engine(tmp_path), path, lines.index("def window(zone):") + 2, 4, budget=96)
+    listed = names_listed(prompt_text(ctx), "# module-level names: ")
+    assert (listed[0] == "interesting_instants") != called_elsewhere
+    assert ctx.prompt_tokens <= 96
+
+
 def _sibling_call_source(expects_bounds: bool) -> str:
     filler = "".join(f"def use_{i}():\n    return alpha() + beta() + gamma() + delta()\n\n\n"
                      for i in range(12))
@@ -427,11 +449,13 @@ def _sibling_call_source(expects_bounds: bool) -> str:
 
 @pytest.mark.parametrize("expects_bounds", [True, False])
 def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher(
-        tmp_path: Path, expects_bounds: bool) -> None:
+        tmp_path: Path, expects_bounds: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """`low, high` are expected below the cursor and bound far above by a call of
     `get_integer_bounds`: the imported `get_real_bounds` shares words with it, so it is
     listed before the names the file uses more; not so when nothing below expects them.
-    (`bounds` uses it once: else, imported and not used yet, it would lead the list anyway.)"""
+    (`bounds` uses it once: else, imported and not used yet, it would lead the list anyway;
+    the filler functions, defined and not used yet, would take the room: that is off here.)"""
+    monkeypatch.setattr(names, "NOT_YET_USED", 0.0)
     path = tmp_path / "filters.py"
     text = _sibling_call_source(expects_bounds)
     path.write_text(text)
