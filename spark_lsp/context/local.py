@@ -4,14 +4,13 @@ the imports and same-file definitions of the names used near it, its class's mem
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tree_sitter import Point, QueryCursor, Tree
 
 from spark_lsp.context.packing import Piece
-from spark_lsp.context.weights import COMMON_WORDS
+from spark_lsp.context.weights import COMMON_WORDS, IDENTIFIER
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.prose import starts_in_prose
 from spark_lsp.syntax.queries import query
@@ -45,7 +44,6 @@ MAX_SIMILAR_USES = 40  # names used more often than this say little about simila
 MAX_SIMILAR_UNITS = 25
 MAX_SIMILAR_ROWS = 40
 
-_WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _ATTRIBUTE_PARENTS = frozenset({
     "attribute", "member_expression", "selector_expression", "field_expression",
     "field_access", "scoped_identifier", "qualified_identifier",
@@ -75,7 +73,7 @@ def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, la
     cursor.set_point_range(Point(first, 0), Point(last + 1, 0))
     src = LinesSource(lines)
     if stale_row is not None and first <= stale_row <= last:
-        for name in _WORDS.findall(lines[stale_row]):
+        for name in IDENTIFIER.findall(lines[stale_row]):
             if name in COMMON_WORDS:
                 continue
             near.weights[name] = near.weights.get(name, 0.0) \

@@ -5,12 +5,10 @@ after the same row last time is the likeliest thing to come next.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Container, Sequence
 
+from spark_lsp.context.weights import IDENTIFIER
 from spark_lsp.syntax.prose import indent_column
-
-_NAME = re.compile(r"[A-Za-z_$][\w$]*")
 
 MIN_KEY_CHARS = 12  # a row shorter than this (`else:`, `return x`) says too little to match on
 MAX_MATCHES = 200  # rows equal to the key looked at (the nearest first)
@@ -32,7 +30,7 @@ def _code_row(lines: Sequence[str], start: int, step: int, stop: int,
 
 
 def _names(text: str) -> frozenset[str]:
-    return frozenset(_NAME.findall(text))
+    return frozenset(IDENTIFIER.findall(text))
 
 
 def _likeness(a: frozenset[str], b: frozenset[str]) -> float:

@@ -10,6 +10,7 @@ from collections.abc import Container, Mapping, Sequence
 from spark_lsp.context.imported import is_listable
 from spark_lsp.context.names import NameList, pieces
 from spark_lsp.context.packing import Piece
+from spark_lsp.context.weights import IDENTIFIER
 
 RECEIVER_NAME = 300.0  # an attribute used elsewhere on a value the nearby code uses
 MAX_REGION_ROWS = 1000  # rows around the cursor read for uses
@@ -17,7 +18,6 @@ MAX_RECEIVERS = 6
 MAX_NAMES = 12
 FIRST_ORDER = -200  # the lines' positions in the file's snippet (see `names.FIRST_MODULE_LIST`)
 
-_ATTRIBUTE = re.compile(r"[A-Za-z_$][\w$]*")
 _USE = re.compile(r"(?<![\w.])((?:self\.|this\.)?[A-Za-z_$][\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)")
 
 
@@ -42,7 +42,7 @@ def attribute_uses(lines: Sequence[str], first: int, last: int, receivers: Seque
         at = text.find(needle)
         while at >= 0:
             before = text[at - 1] if at else " "
-            match = _ATTRIBUTE.match(text, at + len(needle))
+            match = IDENTIFIER.match(text, at + len(needle))
             if match and not (before.isalnum() or before in "_.$"):
                 names[match.group()] = names.get(match.group(), 0) + 1
             at = text.find(needle, at + len(needle))

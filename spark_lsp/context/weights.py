@@ -23,7 +23,7 @@ COOCCURRING = 0.5  # * how strongly a name co-occurs with the nearby names elsew
 EXPECTED = 1.0  # a name the rest of the function uses before anything binds it
 CAP = 1.5
 
-_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")  # a name in Python, JS, Go, … (`$` for JS)
 
 COMMON_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(
     dir(builtins)) | {
@@ -44,7 +44,7 @@ COMMON_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | froze
 @lru_cache(maxsize=4096)
 def names_in(text: str) -> frozenset[str]:
     """The identifier-like words of a text, less keywords and builtins."""
-    return frozenset(_NAME.findall(text)) - COMMON_WORDS
+    return frozenset(IDENTIFIER.findall(text)) - COMMON_WORDS
 
 
 def name_weights(counts: dict[str, int], imported: Iterable[str],
