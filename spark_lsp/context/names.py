@@ -112,7 +112,7 @@ def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str]
 
 def not_yet_used(names: Iterable[str], counts: Mapping[str, int]) -> dict[str, None]:
     """The names the file has only once — where it defines or imports them: likely made for
-    the code being written. None when `counts` is empty (not known)."""
+    the code being written; no names when `counts` is empty (not known)."""
     return dict.fromkeys(n for n in names if counts and counts.get(n, 0) <= 1)
 
 
