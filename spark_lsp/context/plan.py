@@ -65,12 +65,13 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
     bottom = block.end_row if block is not None else len(lines) - 1
-    intent = _intent_rows(lines, row, top, prose, int(budget * INTENT_SHARE), row_cost)
+    intent, intent_cost = _intent_rows(lines, row, top, prose, int(budget * INTENT_SHARE),
+                                       row_cost)
     pieces = [Piece(local.HEADER - 1 - (row - rows[-1]) / 1000, rows=rows, kind="nearest")
               for rows in intent]
     for share, rows in ((PREFIX_SHARE, range(row - 1, top - 1, -1)),
                         (SUFFIX_SHARE, range(row + 1, bottom + 1))):
-        spent = sum(row_cost(r) for taken in intent for r in taken) if rows.step < 0 else 0
+        spent = intent_cost if rows.step < 0 else 0
         for r in rows:
             if r in prose or r in prose.in_blocks:
                 continue
@@ -82,13 +83,13 @@ def _nearest_rows(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
 
 
 def _intent_rows(lines: Sequence[str], row: int, top: int, prose: Prose, allowance: int,
-                 row_cost: Callable[[int], int]) -> list[tuple[int, ...]]:
+                 row_cost: Callable[[int], int]) -> tuple[list[tuple[int, ...]], int]:
     """The comment rows, or the docstring, right above the cursor (blank rows between): what
     the next line is meant to do. Nearest first, as many as `allowance` tokens hold; a
-    docstring or block comment whole or not at all."""
+    docstring or block comment whole or not at all. With their cost."""
     found: list[tuple[int, ...]] = []
     if any(first <= row <= last for first, last in prose.blocks):
-        return found  # (the cursor is in a string)
+        return found, 0  # (the cursor is in a string)
     spent = 0
     r = row - 1
     while r >= top and (r in prose or r in prose.in_blocks):
@@ -99,12 +100,13 @@ def _intent_rows(lines: Sequence[str], row: int, top: int, prose: Prose, allowan
         if first < top:
             break  # (a string opening above the function)
         taken = tuple(range(first, r + 1))
-        spent += sum(row_cost(t) for t in taken)
-        if spent > allowance:
+        cost = sum(row_cost(t) for t in taken)
+        if spent + cost > allowance:
             break
+        spent += cost
         found.append(taken)
         r = first - 1
-    return found
+    return found, spent
 
 
 @dataclass(frozen=True)
