@@ -223,15 +223,20 @@ def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
     assert "TIMEOUT_SECONDS" in prompt_text(roomier) and roomier.prompt_tokens <= 640
 
 
+def _installed(root: Path, package: str, source: str) -> None:
+    """A package installed in the workspace's own virtualenv (not part of the workspace)."""
+    site = root / ".venv" / "lib" / "python3.12" / "site-packages" / package
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text(source)
+
+
 def test_a_module_alias_lists_the_names_the_workspace_uses_from_a_package(
         tmp_path: Path) -> None:
     """`import extlib as ex`: extlib is installed (here: the workspace's own virtualenv), not
     part of the workspace; its names that other workspace files use are listed, most used
     first."""
-    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
-    site.mkdir(parents=True)
-    (site / "__init__.py").write_text(
-        "def popular(): ...\ndef rarely(): ...\ndef never_used(): ...\n_private = 1\n")
+    _installed(tmp_path, "extlib", "def popular(): ...\ndef rarely(): ...\n"
+               "def never_used(): ...\n_private = 1\n")
     (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\nextlib.rarely()\n")
     (tmp_path / "two.py").write_text("from extlib import popular\npopular()\n")
     main = tmp_path / "main.py"
@@ -264,9 +269,7 @@ def test_a_compiled_module_lists_the_names_the_workspace_uses_from_it(tmp_path: 
 
 
 def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -> None:
-    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
-    site.mkdir(parents=True)
-    (site / "__init__.py").write_text("def popular(): ...\ndef rarely(): ...\n")
+    _installed(tmp_path, "extlib", "def popular(): ...\ndef rarely(): ...\n")
     (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\nextlib.rarely()\n")
     main = tmp_path / "main.py"
     main.write_text("def a():\n    import extlib\n\n\ndef b():\n    import extlib\n\n\n"
@@ -278,9 +281,7 @@ def test_a_module_imported_in_several_functions_is_listed_once(tmp_path: Path) -
 
 
 def test_an_excluded_package_file_is_never_read(tmp_path: Path) -> None:
-    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages" / "extlib"
-    site.mkdir(parents=True)
-    (site / "__init__.py").write_text("def popular(): ...\n")
+    _installed(tmp_path, "extlib", "def popular(): ...\n")
     (tmp_path / ".gitignore").write_text(".venv/\n")
     (tmp_path / "one.py").write_text("import extlib\nextlib.popular()\n")
     main = tmp_path / "main.py"
