@@ -8,6 +8,7 @@ from pathlib import Path
 
 from spark_lsp import settings as settings_mod
 from spark_lsp.completion.pipeline import generate, prepare
+from spark_lsp.context.engine import ContextEngine
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.models.base import ModelError
 from spark_lsp.models.router import Router
@@ -39,7 +40,11 @@ async def run_complete(path: Path, line: int, col: int, root: Path) -> int:
     if line > len(snapshot.lines):
         _err(f"{path} has {len(snapshot.lines)} lines; line {line} is past the end")
         return 1
-    job = prepare(snapshot, line - 1, col - 1, result.settings)
+    # The engine labels the file relative to the root, as the server does (an absolute path
+    # in the prompt made the answer depend on where the project sits); its index is not built.
+    engine = ContextEngine(store, result.settings.context)
+    engine.set_roots([root])
+    job = prepare(snapshot, line - 1, col - 1, result.settings, engine=engine)
     router = Router(result.settings)
     try:
         route = router.route("fast")

@@ -63,6 +63,24 @@ def test_complete_prints_the_model_answer(tmp_path: Path, fake_model: FakeModelS
     assert body["prompt"].endswith("def add(a, b):\n    ")
 
 
+def test_complete_names_the_file_relative_to_the_root(
+    tmp_path: Path, fake_model: FakeModelServer
+) -> None:
+    """As the server does: the prompt (and so the answer) does not depend on where the project
+    sits on disk."""
+    fake_model.reply = "return a + b"
+    (tmp_path / "spark.toml").write_text(
+        f'[fast]\nprovider = "ollama"\nurl = "{fake_model.url}"\nmodel = "m"\n'
+    )
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "add.py").write_text("def add(a, b):\n    \n")
+    done = _run(["complete", "pkg/add.py:2:5"], tmp_path, tmp_path)
+    assert done.returncode == 0, done.stderr
+    prompt = fake_model.requests[-1].body["prompt"]
+    assert "pkg/add.py" in prompt
+    assert str(tmp_path) not in prompt
+
+
 def test_complete_explains_an_unreachable_model(tmp_path: Path) -> None:
     (tmp_path / "spark.toml").write_text(
         '[fast]\nprovider = "ollama"\nurl = "http://127.0.0.1:9"\nmodel = "m"\n'
