@@ -262,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_status(int(fault), wire)
             return
         stream = bool(body.get("stream", wire.stream_by_default)) if wire else False
+        if wire is not None and stream and (fake.serial or fake.prefill_delay > 0):
+            self._queue_and_prefill(fake, wire, body)
+            return
         if fault == "garbage":
             content_type = wire.content_type if (wire and stream) else JSON
             prefix = "data: " if content_type == SSE else ""
@@ -309,17 +312,49 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- streams -----------------------------------------------------------------------------
 
-    def _stream(self, fake: FakeModelServer, wire: Wire, model: str) -> None:
-        fault = fake.fault
-        size = fake.chunk_size if fake.chunk_size > 0 else max(1, len(fake.reply))
-        pieces = [fake.reply[i : i + size] for i in range(0, len(fake.reply), size)]
-        if fault in ("cut", "truncated", "error-event"):
-            pieces = pieces[: max(1, len(pieces) // 2)]
+    def _queue_and_prefill(self, fake: FakeModelServer, wire: Wire, body: dict[str, Any]
+                           ) -> None:
+        """As real servers do: wait for the one generation slot (`serial`), spend
+        `prefill_delay` on the prompt, and send the headers only then when `hold_headers`
+        (llama.cpp's llama-server); a client that leaves meanwhile is noticed within ms."""
+        model = str(body.get("model") or "fake-model")
+        if fake.serial:
+            while not fake._slot.acquire(timeout=0.002):
+                if self._client_gone() or fake._stopping.is_set():
+                    self._hung_up(before_headers=True)
+                    return
+        try:
+            if not fake.hold_headers:
+                self._start_stream(wire)
+            deadline = time.monotonic() + fake.prefill_delay
+            while time.monotonic() < deadline:
+                if self._client_gone() or fake._stopping.wait(0.002):
+                    self._hung_up(before_headers=fake.hold_headers)
+                    return
+            with fake._lock:
+                fake.started += 1
+            self._stream(fake, wire, model, headers_sent=not fake.hold_headers)
+        finally:
+            if fake.serial:
+                fake._slot.release()
+
+    def _start_stream(self, wire: Wire) -> None:
         self.send_response(200)
         self.send_header("Content-Type", wire.content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self.wfile.flush()
+
+    def _stream(self, fake: FakeModelServer, wire: Wire, model: str,
+                headers_sent: bool = False) -> None:
+        fault = fake.fault
+        size = fake.chunk_size if fake.chunk_size > 0 else max(1, len(fake.reply))
+        pieces = [fake.reply[i : i + size] for i in range(0, len(fake.reply), size)]
+        if fault in ("cut", "truncated", "error-event"):
+            pieces = pieces[: max(1, len(pieces) // 2)]
+        if not headers_sent:
+            self._start_stream(wire)
         frames: list[tuple[bytes, bool]] = [(f, False) for f in wire.start(model)]
         frames += [(wire.chunk(model, p), True) for p in pieces]
         if fault == "error-event":
@@ -355,9 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _hung_up(self) -> None:
+    def _hung_up(self, before_headers: bool = False) -> None:
         self.close_connection = True
-        self.server.fake._count_disconnect()
+        self.server.fake._count_disconnect(before_headers)
 
     # -- connection-level faults ---------------------------------------------------------------
 
@@ -433,6 +468,13 @@ class FakeModelServer:
     `retry_after`), "garbage", "cut" (connection dropped mid-stream), "truncated" (stream ends
     cleanly without its final event), "error-event" (the wire's in-stream error after some text),
     "hang" or "refuse".
+
+    Real servers' habits, off by default: `serial` (one generation at a time: llama-cpp-python's
+    server, a llama-server with one slot), `prefill_delay` (seconds on the prompt before the
+    first token) and `hold_headers` (no response headers until generation starts, as
+    llama-server). `hangups` holds the `time.monotonic()` of each client hang-up noticed (within
+    ~2 ms while queued or in prefill), `hangups_before_headers` those before any header went out,
+    `started` the generations that got past the queue and the prefill.
     """
 
     reply: str = "return a + b"
@@ -445,8 +487,15 @@ class FakeModelServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     disconnects: int = 0
     tokens_sent: int = 0
+    serial: bool = False
+    prefill_delay: float = 0.0
+    hold_headers: bool = False
+    hangups: list[float] = field(default_factory=list)
+    hangups_before_headers: int = 0
+    started: int = 0
 
     def __post_init__(self) -> None:
+        self._slot = threading.Lock()
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -490,6 +539,9 @@ class FakeModelServer:
             self.requests.clear()
             self.disconnects = 0
             self.tokens_sent = 0
+            self.hangups.clear()
+            self.hangups_before_headers = 0
+            self.started = 0
             self.fault = None
 
     def wait_for_disconnect(self, timeout: float = 2.0, count: int = 1) -> bool:
@@ -505,7 +557,9 @@ class FakeModelServer:
         with self._lock:
             self.tokens_sent += 1
 
-    def _count_disconnect(self) -> None:
+    def _count_disconnect(self, before_headers: bool = False) -> None:
         with self._lock:
             self.disconnects += 1
+            self.hangups.append(time.monotonic())
+            self.hangups_before_headers += before_headers
             self._lock.notify_all()

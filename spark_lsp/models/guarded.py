@@ -11,12 +11,14 @@ httpcore (1.0.9) leaves a connection ACTIVE in its pool for good when an asyncio
 lands while a response is being set up or closed (encode/httpcore#1093), and in a server that
 cancels on every keystroke those pile up until the pool is exhausted. So a reader that stops
 (early stop, supersede, `$/cancelRequest`, the deadline) asks the pump to stop. A stream that
-can `abort()` (an HTTP response, once its headers are in) has its socket shut down, so the model
-stops generating at once — unless its chunks were coming faster than the reader took them: a
-model that has already finished has the rest in our buffers, and reading it to the end keeps the
-connection for the next request, so such a stream is read on until its first pause of
-`DRAIN_GAP_S`. Any other stream is closed cleanly at its next chunk, or when the backend's own
-timeout ends the read.
+can `abort()` (an HTTP exchange, also one still waiting for the server's headers) has its socket
+shut down, so the server frees its slot and stops generating at once — unless its chunks were
+coming faster than the reader took them: a model that has already finished has the rest in our
+buffers, and reading it to the end keeps the connection for the next request, so such a stream
+is read on until its first pause of `DRAIN_GAP_S`. The reader then waits (up to `CLOSE_WAIT_S`)
+until that connection is closed, so a request that replaces it is never in flight beside it.
+Any other stream is closed cleanly at its next chunk, or when the backend's own timeout ends
+the read.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ STOP_GRACE_S = 5.0
 # The pause that ends the reading-on of a stopped HTTP stream: well under a fast model's time
 # per token (~1 ms), well over the time to take one buffered chunk through httpx.
 DRAIN_GAP_S = 0.0003
+# How long a stopped reader waits for an aborted exchange to close: a shut-down socket ends the
+# pending read at once (a few ms on a loaded machine); past this, something is wrong and the
+# caller goes on.
+CLOSE_WAIT_S = 0.5
 
 
 class _Pump:
@@ -75,6 +81,10 @@ class _Pump:
             finally:
                 self.queue.put_nowait(_END)
 
+    @property
+    def can_abort(self) -> bool:
+        return self._abort is not None
+
     def stop(self) -> None:
         """End the stream. One that can abort: at once while the model is still generating (the
         reader has taken every chunk that came), else after reading on until a pause; any other
@@ -100,7 +110,7 @@ class _Pump:
     def _end_drain(self) -> None:
         self._draining = False
         if self._abort is not None:
-            self._abort()  # without a response yet, the loop stops at the first chunk instead
+            self._abort()
 
 
 class GuardedBackend:
@@ -196,6 +206,8 @@ class GuardedBackend:
             self._succeeded()
         finally:
             pump.stop()
+            if pump.can_abort:
+                await asyncio.wait({pump.task}, timeout=CLOSE_WAIT_S)
 
     def _succeeded(self) -> None:
         self.breaker.record_success()

@@ -10,7 +10,6 @@ import json
 import logging
 import math
 import os
-import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -33,6 +32,7 @@ from spark_lsp.models.base import (
     ModelUnreachable,
     PromptStyle,
 )
+from spark_lsp.models.hangup import Hangup, TrackedTransport
 from spark_lsp.settings import ModelSettings, api_key
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,14 @@ _ERROR_TYPES = {
 
 
 class ResponseStream:
-    """The text chunks of one streamed HTTP response, with `abort()`: end the transfer now.
+    """The text chunks of one streamed HTTP response, with `abort()`: end the exchange now,
+    whether the request is still being sent, waiting for the server's headers, or streaming."""
 
-    Aborting shuts the socket down under the pending read, which then ends like a peer that hung
-    up: httpcore closes that connection on its own error path. A task cancellation would do it
-    faster to write but can orphan the pool's connection (encode/httpcore#1093).
-    """
-
-    def __init__(self, chunks: Callable[[Callable[[httpx.Response], None]], AsyncIterator[str]]
-                 ) -> None:
+    def __init__(self, chunks: Callable[[Hangup, Callable[[httpx.Response], None]],
+                                        AsyncIterator[str]]) -> None:
         self._response: httpx.Response | None = None
-        self._aborted = False
-        self._chunks = chunks(self._hold)
+        self._hangup = Hangup()
+        self._chunks = chunks(self._hangup, self._hold)
 
     def _hold(self, response: httpx.Response) -> None:
         self._response = response
@@ -74,7 +70,7 @@ class ResponseStream:
         try:
             return await anext(self._chunks)
         except ModelError:
-            if self._aborted:  # the hang-up we caused
+            if self._hangup.requested:  # the hang-up we caused
                 raise StopAsyncIteration from None
             raise
 
@@ -82,18 +78,12 @@ class ResponseStream:
         await self._chunks.aclose()  # type: ignore[attr-defined]
 
     def abort(self) -> bool:
-        """Shut the response's socket down; False when there is none yet (still connecting) or
-        no more (the response is closing: its connection may serve another request next)."""
+        """Close the exchange's connection now; False when the response is already closing (its
+        connection may serve another request next)."""
         response = self._response
-        if response is None or response.is_closed:
+        if response is not None and response.is_closed:
             return False
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is None or not hasattr(sock, "shutdown"):  # asyncio's `TransportSocket` has it
-            return False
-        self._aborted = True
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
+        self._hangup.now()
         return True
 
 
@@ -204,7 +194,7 @@ class HttpBackend:
             base_url=settings.url,
             headers={"User-Agent": USER_AGENT, **self.provider_headers(self._key)},
             timeout=httpx.Timeout(seconds),
-            verify=ssl_context(settings.ca_bundle),
+            transport=TrackedTransport(ssl_context(settings.ca_bundle)),
         )
 
     def provider_headers(self, key: str | None) -> dict[str, str]:
@@ -230,15 +220,20 @@ class HttpBackend:
     def stream_post(self, path: str, body: dict[str, Any], framing: Framing) -> ResponseStream:
         """POST `body` and yield the text of each frame; closing the stream closes the HTTP
         response at once. A stream that ends without its final event is a `ModelBadResponse`."""
-        return ResponseStream(lambda hold: self._post_chunks(path, body, framing, hold))
+        return ResponseStream(
+            lambda hangup, hold: self._post_chunks(path, body, framing, hangup, hold))
 
     async def _post_chunks(self, path: str, body: dict[str, Any], framing: Framing,
-                           hold: Callable[[httpx.Response], None]) -> AsyncIterator[str]:
+                           hangup: Hangup, hold: Callable[[httpx.Response], None]
+                           ) -> AsyncIterator[str]:
         log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
         received = finished = False
         headers = {"Accept": "text/event-stream" if framing == "sse" else "application/x-ndjson"}
         try:
-            async with self._client.stream("POST", path, json=body, headers=headers) as response:
+            async with contextlib.AsyncExitStack() as exchange:
+                with hangup.sending():  # only while the request is written: no yield inside
+                    response = await exchange.enter_async_context(
+                        self._client.stream("POST", path, json=body, headers=headers))
                 received = True
                 hold(response)
                 await self._check_status(response)
