@@ -2,9 +2,11 @@
 
 - A request answered from the cache makes no model call (typed-through, backspace-and-retype).
 - One generation per document: a newer request cancels the older one's task, which closes its
-  model stream at once. Two exceptions: a request for the very same place joins the running
-  generation, and so does one whose typing agrees with what the model has streamed so far
-  (typed-through a suggestion still on its way); it is then served the rest.
+  model stream at once, and sends nothing until that stream's connection is closed, so at most
+  one request per document is in flight to the model (a server that is slower than the keys
+  never has a queue of prompts nobody will see). Two exceptions: a request for the very same
+  place joins the running generation, and so does one whose typing agrees with what the model
+  has streamed so far (typed-through a suggestion still on its way); it is then served the rest.
 - `$/cancelRequest` cancels the handler; the generation it started is cancelled (and its stream
   closed) before the cancellation goes on, unless another request still waits for it.
 - With a deadline (`textDocument/completion`), the answer is whatever text is ready by then; the
@@ -86,6 +88,7 @@ class CompletionService:
         self.cache = SuggestionCache(cache_size)
         self.debouncer = Debouncer()
         self._generations: dict[str, _Generation] = {}
+        self._closing: dict[str, asyncio.Task[Suggestion | None]] = {}  # cancelled, not yet done
         self._made_with: object = None
         self.model_calls = 0
 
@@ -204,8 +207,9 @@ class CompletionService:
                route_for: RouteFor, wait: float, key: tuple[str, str]) -> _Generation:
         progress = Progress()
         prepared: list[CompletionJob] = []
+        previous = self._closing.pop(snapshot.uri, None)
         task = asyncio.ensure_future(
-            self._run(snapshot, place, settings, route_for, wait, progress, prepared))
+            self._run(snapshot, place, settings, route_for, wait, progress, prepared, previous))
         task.add_done_callback(_log_failure)
         generation = _Generation(place, key, task, progress, prepared)
         self._generations[snapshot.uri] = generation
@@ -213,9 +217,12 @@ class CompletionService:
 
     async def _run(self, snapshot: DocumentSnapshot, place: _Place, settings: Settings,
                    route_for: RouteFor, wait: float, progress: Progress,
-                   prepared: list[CompletionJob]) -> Suggestion | None:
+                   prepared: list[CompletionJob],
+                   previous: asyncio.Task[Suggestion | None] | None) -> Suggestion | None:
         if wait > 0:
             await asyncio.sleep(wait)  # a newer keystroke cancels us meanwhile
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})  # its stream closes (see GuardedBackend)
         job = prepare(snapshot, place.line, place.character, settings)
         prepared.append(job)
         try:
@@ -262,6 +269,10 @@ class CompletionService:
         generation = self._generations.pop(uri, None)
         if generation is not None and not generation.task.done():
             generation.task.cancel()
+            self._closing[uri] = generation.task
+            generation.task.add_done_callback(
+                lambda task: self._closing.pop(uri, None) if self._closing.get(uri) is task
+                else None)
 
     def document_closed(self, uri: str) -> None:
         """Forget a closed document: its generation is cancelled (cached text stays, LRU)."""

@@ -11,7 +11,7 @@ within `context.max_prompt_tokens`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
@@ -26,6 +26,7 @@ from spark_lsp.context.packing import (
     render_snippets,
 )
 from spark_lsp.context.plan import Plan, locate, make_plan
+from spark_lsp.context.sticky import GROWTH_RESERVE, Kept, carried_rows, keep
 from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
 from spark_lsp.context.weights import names_in
@@ -75,20 +76,19 @@ def _snapshot_outline(snapshot: DocumentSnapshot) -> FileOutline | None:
     return FileOutline(snapshot.path or snapshot.uri, snapshot.language, units)
 
 
-def reuse(cached: tuple[Selection, int, int] | None, used: int, available: int,
+def reuse(kept: Kept, lines: Sequence[str], row: int, used: int, available: int,
           row_cost: Callable[[int], int]) -> Selection | None:
-    """The previous keystroke's choice, when nothing it depends on changed and it still fits:
-    typing on one line then costs no packing (and keeps the prompt stable for the model
-    server's prefix cache)."""
-    if cached is None:
+    """The choice kept for this definition, moved to the text now with the rows typed since,
+    when it still fits (see `sticky`)."""
+    rows = carried_rows(kept, lines, row)
+    if rows is None:
         return None
-    selection, cursor_cost, rows_cost = cached
-    now = selection.used - cursor_cost + used + sum(row_cost(r) for r in selection.rows) \
-        - rows_cost
+    selection = kept.selection
+    now = selection.used - kept.cursor_cost - kept.rows_cost + used \
+        + sum(row_cost(r) for r in rows)
     if now > available:
         return None
-    return Selection(set(selection.rows), {p: dict(lines) for p, lines in
-                                           selection.snippets.items()},
+    return Selection(rows, {p: dict(lines) for p, lines in selection.snippets.items()},
                      dict(selection.snippet_scores), now)
 
 
@@ -165,22 +165,26 @@ def build_context(
         return names_in(piece.text)
 
     cursor = locate(snapshot, row, index, outline is not None)
-    key = None
+    key: tuple[object, ...] = ()
     selection = None
+    outgrown = False  # the kept choice no longer fits: leave room for what is typed next
     if engine is not None:
         generation = engine.index.generation if engine.index is not None else -1
 
         def key_with(outline: FileOutline | None) -> tuple[object, ...]:
-            return (snapshot.uri, outline.symbols_version if outline is not None else None,
-                    len(lines), row, cursor.key(), budget, id(count), exact, generation)
+            # Not the outline's version: a statement typed in the definition changes it, and
+            # what the choice shows is checked row by row (`sticky.carried_rows`).
+            return (snapshot.uri, outline is not None,
+                    tuple((s.start_row, s.kind) for s in cursor.scopes), budget, id(count),
+                    exact, generation)
 
         key = key_with(outline)
-        selection = reuse(engine.last_selection(snapshot.uri, key), used, available, row_cost)
-        if selection is None and outline is not None:  # choosing anew: with the outline now
-            outline = engine.outline(snapshot) or outline
-            key = key_with(outline)
+        kept = engine.kept(snapshot.uri)
+        if kept is not None and kept.key == key:
+            selection = reuse(kept, lines, row, used, available, row_cost)
+            outgrown = selection is None
     work: Plan | None = None
-    limit = available
+    limit = available - (int(budget * GROWTH_RESERVE) if outgrown else 0)
     for _ in range(3):
         if selection is None:
             if work is None:
@@ -191,8 +195,8 @@ def build_context(
                 covered |= names_in(lines[r])
             pack_by_gain(work.rest, limit, costs, names_of, work.weight, covered, selection)
             if engine is not None:
-                engine.remember_selection(snapshot.uri, key, selection, used,
-                                          sum(row_cost(r) for r in selection.rows))
+                engine.keep(snapshot.uri, keep(key, selection, lines, row, used,
+                                               sum(row_cost(r) for r in selection.rows)))
         prefix, suffix = _render(snapshot, row, head, tail, selection, marker)
         snippets = tuple(Snippet(p, text) for p, text in render_snippets(selection))
         total = selection.used + (budget - available)

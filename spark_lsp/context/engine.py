@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from spark_lsp.context.packing import Selection
+from spark_lsp.context.sticky import Kept
 from spark_lsp.context.tokens import TokenCounter, cached_estimate, counter_for
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore
 from spark_lsp.settings import ContextSettings
@@ -61,7 +61,7 @@ class ContextEngine:
         self._lookups: dict[tuple[object, ...], object] = {}  # resolve/definitions, memoised
         self._lookups_key: tuple[int, str | None] = (-1, None)
         self._build: asyncio.Future[IndexStats] | None = None
-        self._selections: dict[str, tuple[object, tuple[Selection, int, int]]] = {}
+        self._kept: dict[str, Kept] = {}
         self._counter: tuple[object, TokenCounter, bool] | None = None
         self._labels: dict[str, str] = {}  # path → label (for these roots)
 
@@ -147,18 +147,15 @@ class ContextEngine:
             return live.outline
         return live.refresh(document.syntax, document.buffer.lines)
 
-    def last_selection(self, uri: str, key: object) -> tuple[Selection, int, int] | None:
-        """What the builder chose for this document last time, if `key` is unchanged."""
-        entry = self._selections.get(uri)
-        return entry[1] if entry is not None and key is not None and entry[0] == key else None
+    def kept(self, uri: str) -> Kept | None:
+        """What the builder chose for this document last (see `context.sticky`)."""
+        return self._kept.get(uri)
 
-    def remember_selection(self, uri: str, key: object, selection: Selection, cursor_cost: int,
-                           rows_cost: int) -> None:
-        if key is not None:
-            self._selections[uri] = (key, (selection, cursor_cost, rows_cost))
+    def keep(self, uri: str, kept: Kept) -> None:
+        self._kept[uri] = kept
 
     def document_closed(self, uri: str) -> None:
-        self._selections.pop(uri, None)
+        self._kept.pop(uri, None)
         live = self._outlines.pop(uri, None)
         if live is not None:
             self._open_paths.pop(os.path.abspath(live.path), None)

@@ -134,7 +134,11 @@ def locate(snapshot: DocumentSnapshot, row: int, index: int, with_names: bool) -
     if tree is None or language is None:
         return Cursor((), local.Near())
     body = lines[row]
-    column = len(body[:index].encode("utf-8"))
+    # Scopes are looked up at the row's indentation (or the cursor, if before it): what is being
+    # typed on the row does not move them, also while the tree is not reparsed yet (typed past
+    # the old end of the last definition, the cursor would be outside it).
+    indent = len(body) - len(body.lstrip(" \t"))
+    column = len(body[: min(index, indent)].encode("utf-8"))
     scopes = tuple(enclosing_scopes(tree, lines, row, column, language))
     if not with_names:
         return Cursor(scopes, local.Near())
