@@ -84,6 +84,13 @@ class ModelServerError(ModelError):
         super().__init__(message)
         self.status = status
 
+    @property
+    def permanent(self) -> bool:
+        """An answer that asking again will not change (a bad request, a missing route or
+        model, no key, 501 Not Implemented): not worth a retry every few seconds."""
+        return (400 <= self.status < 500 and self.status not in (408, 409, 425, 429)) \
+            or self.status == 501
+
 
 class ModelBadResponse(ModelError):
     """The server answered, but not in the wire format we expect (garbage, cut stream)."""

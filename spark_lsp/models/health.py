@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from spark_lsp.models.base import ModelError, ModelRateLimited, ModelUnreachable
+from spark_lsp.models.base import ModelError, ModelRateLimited, ModelServerError, ModelUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ class BreakerPolicy:
     base_backoff_s: float = 1.0
     max_backoff_s: float = 60.0
     max_retry_after_s: float = 600.0  # a server asking for more than this is capped
+    # After an answer that will not change by asking again (`ModelServerError.permanent`): one
+    # probe every 5 minutes, in case the server was changed (new settings make a new breaker).
+    permanent_backoff_s: float = 300.0
 
 
 class CircuitBreaker:
@@ -86,6 +89,8 @@ class CircuitBreaker:
         self.last_error = error
         if isinstance(error, ModelRateLimited):
             self._open(error.retry_after)
+        elif isinstance(error, ModelServerError) and error.permanent:
+            self._open(self.policy.permanent_backoff_s)
         elif (
             self.state == "half-open"
             or self.consecutive_failures >= self.policy.failure_threshold
@@ -135,6 +140,8 @@ class FailureNotifier:
         log.warning("%s failed (%s): %s", self.name, error.kind, error)
         what = _DESCRIPTIONS.get(error.kind, error.kind)
         text = f"spark-lsp: the {self.name} is failing ({what})"
+        if isinstance(error, ModelServerError) and error.permanent:
+            text = f"spark-lsp: the {self.name} refuses the request: {error}"  # its own words
         if retry_in >= 1:
             text += f"; retrying in {retry_in:.0f} s"
         text += ". Details are in the log."

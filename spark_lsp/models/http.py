@@ -331,7 +331,10 @@ class HttpBackend:
             seconds = retry_after_seconds(retry_after)
             hint = f" (retry after {seconds:g} s)" if seconds is not None else ""
             return ModelRateLimited(message + hint, retry_after=seconds)
-        if status in (401, 403) and self.settings.api_key_env:
+        hint = _status_hint(status, detail)
+        if hint:
+            message += f" ({hint})"
+        elif status in (401, 403) and self.settings.api_key_env:
             message += f" (check the key in ${self.settings.api_key_env})"
         elif status in (401, 403):
             message += " (no api_key_env is set for this model)"
@@ -368,6 +371,19 @@ class HttpBackend:
         if isinstance(exc, httpx.TransportError):
             return ModelBadResponse(f"{self._where}: stream cut mid-way: {detail}")
         return ModelBadResponse(f"{self._where}: unreadable answer: {detail}")
+
+
+def _status_hint(status: int, detail: str) -> str:
+    """What to do about an error answer whose cause the server's words make plain."""
+    lowered = detail.lower()
+    if status == 501 and "infill" in lowered:
+        return ("this model has no FIM tokens: use provider 'openai-completions' with this"
+                " server, or a FIM model")
+    if status == 404 and "model" in lowered:
+        return "check the model name: `spark-lsp doctor` lists what the server has"
+    if status == 404:
+        return "check the url: the client appends the provider's path to it"
+    return ""
 
 
 def _error_detail(text: str) -> str:

@@ -261,3 +261,24 @@ async def test_a_burst_of_cancelled_and_failing_requests_leaks_no_task_or_connec
             break
         await asyncio.sleep(0.05)
     assert settled, (resting, stats)
+
+
+async def test_a_model_without_fim_tokens_is_explained_and_not_hammered(
+    fake_model: FakeModelServer, tmp_path: Path
+) -> None:
+    """llama-server answers /infill with 501 for a model without FIM tokens (SmolLM2)."""
+    fake_model.fault = "501"
+    fake_model.error_message = ("Infill is not supported by this model: prefix token is"
+                                " missing. suffix token is missing. middle token is missing.")
+    settings = {"fast": {"provider": "llamacpp", "url": fake_model.url, "model": "m",
+                         "timeout_ms": TIMEOUT_MS}, "completion": {"debounce_ms": 0}}
+    async with lsp_session(settings, tmp_path) as client:
+        typist = Typist(client)
+        for _ in range(6):
+            result, _ = await typist.ask()
+            assert result is None
+        refusals = [m.message for m in client.messages if "refuses" in m.message]
+        assert len(refusals) == 1, client.messages
+        assert "no FIM tokens" in refusals[0] and "openai-completions" in refusals[0]
+        assert "Infill is not supported" in refusals[0]
+        assert len(fake_model.requests) == 1  # not probed again every few seconds

@@ -131,3 +131,32 @@ def test_notifier_survives_a_failing_show() -> None:
         raise RuntimeError("client gone")
 
     FailureNotifier("fast model", broken).failure(ModelTimeout("t"), persistent=True)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 422, 501])
+def test_an_answer_that_will_not_change_is_not_retried_every_few_seconds(status: int) -> None:
+    clock = Clock()
+    b = breaker(clock)
+    b.record_failure(ModelServerError("no", status))
+    assert b.state == "open"  # at once, not after `failure_threshold` tries
+    clock.now += 60
+    assert not b.allow()
+    clock.now += BreakerPolicy().permanent_backoff_s
+    assert b.allow()
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503])
+def test_a_passing_fault_is_retried_after_the_usual_backoff(status: int) -> None:
+    clock = Clock()
+    b = breaker(clock)
+    b.record_failure(ModelServerError("busy", status))
+    assert b.state == "closed"
+
+
+def test_a_refusal_is_shown_in_the_servers_own_words() -> None:
+    shown: list[str] = []
+    FailureNotifier("fast model", shown.append).failure(
+        ModelServerError("llamacpp at http://h:1: HTTP 501: Infill is not supported by this"
+                         " model (this model has no FIM tokens: use …)", 501), persistent=True)
+    assert len(shown) == 1
+    assert "refuses the request" in shown[0] and "no FIM tokens" in shown[0]
