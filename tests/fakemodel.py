@@ -243,6 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake._record(RecordedRequest(path, headers, body if isinstance(body, dict) else {}, method))
 
         wire = POST_ROUTES.get(path) if method == "POST" else None
+        if method == "GET" and path == "/props" and fake.props is not None:
+            self._send_json(200, fake.props)
+            return
         if (method == "GET" and path not in GET_ROUTES) or (method == "POST" and wire is None):
             self._send_json(404, {"error": {"message": f"no route {method} {path}"}})
             return
@@ -488,6 +491,7 @@ class FakeModelServer:
     disconnects: int = 0
     tokens_sent: int = 0
     serial: bool = False
+    props: dict[str, Any] | None = None  # llama-server's GET /props (404 when None)
     prefill_delay: float = 0.0
     hold_headers: bool = False
     hangups: list[float] = field(default_factory=list)

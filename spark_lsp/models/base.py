@@ -51,6 +51,9 @@ class ModelRequest:
     # The whole answer's time limit for this request (code actions have their own); None: the
     # model's `timeout_ms`, 0: none.
     deadline_ms: int | None = None
+    # Which document the prompt is for: servers with a prompt cache per slot (llama.cpp) keep
+    # each document's prompts in one slot.
+    cache_key: str = ""
 
 
 class ModelError(Exception):

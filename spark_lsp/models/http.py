@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Framing = Literal["sse", "ndjson"]
 USER_AGENT = f"spark-lsp/{__version__}"
 DONE = "[DONE]"
+PROPS_TIMEOUT_S = 2.0  # asking a server what it is, in the background
 """The data of OpenAI-style end-of-stream events, passed to `decode` as this plain string."""
 
 # Error type names (Anthropic, OpenAI) → the HTTP status they stand for.
@@ -249,17 +250,25 @@ class HttpBackend:
         if not finished:
             raise ModelBadResponse(f"{self._where}: the stream ended before its final event")
 
-    async def get_json(self, path: str) -> Any:
+    async def get_json(self, path: str, timeout: float | None = None) -> Any:
         """GET `path` and return its JSON, with the same error mapping (for `ping`)."""
         received = False
+        limit: httpx.Timeout | httpx._client.UseClientDefault = (
+            httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         try:
-            async with self._client.stream("GET", path) as response:
+            async with self._client.stream("GET", path, timeout=limit) as response:
                 received = True
                 await self._check_status(response)
                 content = await response.aread()
         except (httpx.HTTPError, SSEError) as exc:
             raise self._transport_error(exc, received) from exc
         return self._loads(content.decode("utf-8", "replace"))
+
+    async def server_props(self) -> Any:
+        """llama.cpp's `GET /props` at the server's root (below a `/v1` url)."""
+        root = str(self._client.base_url).rstrip("/")
+        root = root[: -len("/v1")] if root.endswith("/v1") else root
+        return await self.get_json(f"{root}/props", timeout=PROPS_TIMEOUT_S)
 
     async def ping_models(self, path: str = "/models") -> str:
         """A cheap real call for OpenAI-style APIs: list the models, say if ours is among them."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from spark_lsp.models.base import ModelRequest
 from spark_lsp.models.http import Frame, HttpBackend
+from spark_lsp.models.slots import SlotMap
+from spark_lsp.settings import ModelSettings
 
 
 class LlamaCppBackend(HttpBackend):
@@ -16,6 +18,10 @@ class LlamaCppBackend(HttpBackend):
     prompt_style = "fim_fields"
     example_url = "http://127.0.0.1:8080"
 
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__(settings)
+        self.slots = SlotMap(self.server_props, known=True)
+
     def body(self, request: ModelRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "input_prefix": request.prefix,
@@ -24,6 +30,7 @@ class LlamaCppBackend(HttpBackend):
             "n_predict": request.max_tokens,
             "temperature": request.temperature,
             "stream": True,
+            **self.slots.fields(request.cache_key),
         }
         if request.stop:
             body["stop"] = list(request.stop)
@@ -36,6 +43,10 @@ class LlamaCppBackend(HttpBackend):
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return frame.data.get("content") or "", bool(frame.data.get("stop"))
+
+    async def aclose(self) -> None:
+        await self.slots.aclose()
+        await super().aclose()
 
     async def ping(self) -> str:
         data = await self.get_json("/health")

@@ -7,6 +7,8 @@ from typing import Any
 
 from spark_lsp.models.base import ModelRequest
 from spark_lsp.models.http import DONE, Frame, HttpBackend
+from spark_lsp.models.slots import SlotMap
+from spark_lsp.settings import ModelSettings
 
 
 class OpenAICompletionsBackend(HttpBackend):
@@ -16,12 +18,17 @@ class OpenAICompletionsBackend(HttpBackend):
     prompt_style = "fim_template"
     example_url = "http://127.0.0.1:8000/v1"
 
+    def __init__(self, settings: ModelSettings) -> None:
+        super().__init__(settings)
+        self.slots = SlotMap(self.server_props)  # llama-server serves /v1/completions too
+
     def body(self, request: ModelRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "stream": True,
+            **self.slots.fields(request.cache_key),
         }
         if request.prompt:
             body["prompt"] = request.prompt
@@ -42,6 +49,10 @@ class OpenAICompletionsBackend(HttpBackend):
         if not choices:
             return "", False
         return choices[0].get("text") or "", choices[0].get("finish_reason") is not None
+
+    async def aclose(self) -> None:
+        await self.slots.aclose()
+        await super().aclose()
 
     async def ping(self) -> str:
         return await self.ping_models()

@@ -26,6 +26,7 @@ def completion_request(
         max_tokens=max_tokens if max_tokens is not None else model.max_tokens,
         temperature=model.temperature,
         stop=stop,
+        cache_key=ctx.path,
     )
     if style == "chat":
         system, messages = completion_messages(ctx)
