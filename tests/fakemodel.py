@@ -240,12 +240,17 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fake._record(RecordedRequest(path, headers, body if isinstance(body, dict) else {}, method))
+        recorded = RecordedRequest(path, headers, body if isinstance(body, dict) else {}, method)
+        if method == "GET" and path == "/props":  # what a client asks about the server itself
+            fake.probes.append(recorded)
+            if fake.props is not None:
+                self._send_json(200, fake.props)
+            else:
+                self._send_json(404, {"error": {"message": "no route GET /props"}})
+            return
+        fake._record(recorded)
 
         wire = POST_ROUTES.get(path) if method == "POST" else None
-        if method == "GET" and path == "/props" and fake.props is not None:
-            self._send_json(200, fake.props)
-            return
         if (method == "GET" and path not in GET_ROUTES) or (method == "POST" and wire is None):
             self._send_json(404, {"error": {"message": f"no route {method} {path}"}})
             return
@@ -492,6 +497,7 @@ class FakeModelServer:
     tokens_sent: int = 0
     serial: bool = False
     props: dict[str, Any] | None = None  # llama-server's GET /props (404 when None)
+    probes: list[RecordedRequest] = field(default_factory=list)  # GET /props, not in `requests`
     prefill_delay: float = 0.0
     hold_headers: bool = False
     hangups: list[float] = field(default_factory=list)

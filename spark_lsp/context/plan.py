@@ -186,7 +186,8 @@ def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: Fil
     result.rest += local.member_pieces(outline, scopes, row, owner)
     if engine is not None and snapshot.path is not None:
         result.rest += related_pieces(near, imports, defined, snapshot.path, language, comment,
-                                      engine, engine.is_excluded)
+                                      engine, engine.is_excluded,
+                                      names.not_yet_used(sorted(bound), outline.name_counts))
     unbound = _unbound_below(lines, row, scopes, outline, bound, prose)
     result.rest += [Piece(EXPECTED_ROW, rows=(r,), kind="expected") for r in set(unbound.values())]
     window_rows = (max(0, row - local.NEAR_ABOVE), row + local.NEAR_BELOW)  # "near the cursor"

@@ -101,9 +101,11 @@ def _find(outline: FileOutline, name: str, workspace: Workspace, language: str, 
 
 def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], path: str,
                    language: str, comment: str, workspace: Workspace,
-                   is_excluded: Callable[[str], bool]) -> list[Piece]:
+                   is_excluded: Callable[[str], bool], not_yet_used: Iterable[str] = ()
+                   ) -> list[Piece]:
     """Snippet pieces for the names used near the cursor that the file imports or uses
-    without defining."""
+    without defining, then for the imported names the file does not use yet (imported for the
+    code being written: see `names.not_yet_used`)."""
     bindings = {b.local: (imp, b) for imp in imports for b in imp.bindings}
     wildcards = [imp for imp in imports if imp.wildcard]
     pieces: list[Piece] = []
@@ -118,7 +120,8 @@ def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], pat
             label = workspace.label(item.outline.path)
             pieces.extend(symbol_pieces(item, score, language, comment, label, wanted))
 
-    for name, weight in near.ranked():
+    waiting = [(name, 0.0) for name in not_yet_used if name not in near.weights]
+    for name, weight in [*near.ranked(), *waiting]:
         score = CROSS + USE_BONUS * weight
         if name in bindings:
             imp, binding = bindings[name]

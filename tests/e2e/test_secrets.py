@@ -178,14 +178,16 @@ async def test_the_api_key_never_appears_in_logs_messages_or_stderr(
     assert fake_model.requests[-1].headers.get("authorization") == f"Bearer {API_KEY}"
     # a server that echoes the key back in its errors, in every way it can fail; a success
     # after each fault keeps the circuit breaker closed so that every fault reaches the server
+    # (401 comes last: a refusal that asking again will not change pauses the model for minutes)
     fake_model.error_message = f"invalid api key {API_KEY}"
     fake_model.retry_after = "0"
-    for fault in ("401", "500", "429", "error-event", "garbage"):
+    for fault in ("500", "429", "error-event", "garbage", "401"):
         fake_model.fault = fault
         await type_and_complete()
         fake_model.fault = None
-        await type_and_complete()
-    assert len(fake_model.requests) == 11
+        if fault != "401":
+            await type_and_complete()
+    assert len(fake_model.requests) == 10
     logs = "\n".join(m.message for m in client.log_messages)
     shown = "\n".join(m.message for m in client.messages)
     assert "HTTP 401" in logs and "HTTP 500" in logs, "expected the faults to be logged"

@@ -203,7 +203,7 @@ async def test_llamacpp_body(fake_model: FakeModelServer) -> None:
         "input_prefix": REQUEST.prefix, "input_suffix": REQUEST.suffix,
         "input_extra": [{"filename": "util.py", "text": "def sub(a, b): ..."}],
         "n_predict": 64, "temperature": 0.2, "stop": list(REQUEST.stop), "stream": True,
-        "model": "fake-model",
+        "model": "fake-model", "cache_prompt": True,
     }
 
 

@@ -4,6 +4,7 @@ cache serves all but the newest tokens."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def session(typist: Typist, lines: tuple[str, ...] = TYPED) -> list[str]:
 def rechosen(prompts: list[str]) -> int:
     """How many prompts do not begin with all of the previous one but its last line."""
     count = 0
-    for before, after in zip(prompts, prompts[1:], strict=False):
+    for before, after in itertools.pairwise(prompts):
         kept = before[: before.rfind("\n") + 1]
         count += not after.startswith(kept)
     return count

