@@ -70,7 +70,7 @@ def stop_conditions(job: CompletionJob, request: ModelRequest) -> list[stops.Str
     """The stream wrappers for this job, in the order they see the model's text."""
     sequences = tuple(s for s in request.stop if s != "\n")
     wrappers: list[stops.StreamWrapper] = [
-        functools.partial(stops.stop_at_sequences, sequences=sequences)
+        functools.partial(stops.stop_at_sequences, sequences=sequences), stops.stop_at_repetition,
     ]
     if job.mode == "line":
         wrappers.append(stops.stop_at_line_end)

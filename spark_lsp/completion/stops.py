@@ -83,6 +83,60 @@ async def stop_at_line_end(source: TextStream) -> TextStream:
             yield chunk
 
 
+# A model stuck in a loop within one line (`v*v*v*v*…`, `)))))…`) repeats a short unit: once
+# the text ends in one unit of up to MAX_REPEAT_UNIT characters repeated to REPEAT_LIMIT
+# characters (and at least MIN_REPEATS times) the stream is closed, and the run is cut back to
+# KEPT_REPEATS units. Real code rarely repeats a unit that long on a line ("-" * 40 is written
+# that way; a 48-character run of the same few characters is a loop).
+MAX_REPEAT_UNIT = 16
+REPEAT_LIMIT = 48
+MIN_REPEATS = 4
+KEPT_REPEATS = 2
+
+
+def repeated_run(text: str) -> tuple[int, int] | None:
+    """(start, unit length) of a run at the end of `text` that is one unit repeated past the
+    limits above, else None."""
+    for unit in range(1, MAX_REPEAT_UNIT + 1):
+        if len(text) < max(REPEAT_LIMIT, unit * MIN_REPEATS):
+            break
+        start = len(text) - unit
+        while start >= unit and text[start - unit : start] == text[start : start + unit]:
+            start -= unit
+        if len(text) - start >= max(REPEAT_LIMIT, unit * MIN_REPEATS):
+            return start, unit
+    return None
+
+
+async def stop_at_repetition(source: TextStream) -> TextStream:
+    """Close the stream when the text ends in a runaway repetition; keep the run's first
+    `KEPT_REPEATS` units. Text is passed on at once while no run is growing."""
+    async with closing(source):
+        line = ""  # the current line so far
+        held = ""  # the end of it, held while it repeats
+        async for chunk in source:
+            for piece in chunk.splitlines(keepends=True):
+                line += piece
+                held += piece
+                run = repeated_run(line)
+                if run is not None:
+                    start, unit = run
+                    passed = len(line) - len(held)  # (a run longer than what is held has
+                    yield line[passed : max(passed, start + unit * KEPT_REPEATS)]  # passed)
+                    return
+                if piece.endswith("\n"):
+                    yield held
+                    line = held = ""
+                    continue
+                # hold back what a run that is still growing may have to give back
+                keep = min(len(held), REPEAT_LIMIT + MAX_REPEAT_UNIT)
+                if len(held) > keep:
+                    yield held[: len(held) - keep]
+                    held = held[len(held) - keep :]
+        if held:
+            yield held
+
+
 def _substantial(line: str) -> bool:
     stripped = line.strip()
     return len(stripped) >= 4 and any(ch.isalnum() for ch in stripped)

@@ -184,3 +184,29 @@ async def test_cancelling_the_reader_closes_the_model_stream() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert source.closed
+
+
+# -- a model stuck in a loop within one line ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("chunks", "expected"), [
+    (["x = v", *["*v"] * 100], "x = v*v*v"),  # ran to max_tokens before
+    (["total(", *[")"] * 80], "total())"),
+    (["print(", '"=', "=" * 60, '")'], 'print("=='),
+])
+async def test_a_runaway_repetition_is_cut_and_the_stream_closed(chunks: list[str],
+                                                                  expected: str) -> None:
+    out, source = await run(stops.stop_at_repetition, chunks)
+    assert "".join(out) == expected
+    assert source.closed and source.read < len(chunks)
+
+
+@pytest.mark.parametrize("text", [
+    "values = [0, 0, 0, 0]\n",
+    'assert line == "-" * 40\n',
+    "matrix = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]\n",
+    "a" * 30 + "\n" + "a" * 30 + "\n",
+])
+async def test_ordinary_repeats_pass_whole(text: str) -> None:
+    out, _ = await run(stops.stop_at_repetition, list(text))
+    assert "".join(out) == text
