@@ -276,10 +276,14 @@ class HttpBackend:
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise ModelBadResponse(f"{self._where}: unexpected answer to GET {path}")
-        names = {str(item.get("id")) for item in items if isinstance(item, dict)}
+        names = [str(item.get("id")) for item in items if isinstance(item, dict)]
         model = self.settings.model
-        listed = "" if not model else f", {model!r} " + ("listed" if model in names else "unlisted")
-        return f"{self._where}: {len(items)} models{listed}"
+        if not model:
+            return f"{self._where}: {len(items)} models ({', '.join(names[:3])})"
+        found = listed_as(model, names)
+        listed = f"listed as {found!r}" if found is not None else \
+            f"unlisted (the server has {', '.join(repr(n) for n in names[:3])})"
+        return f"{self._where}: {len(items)} models, {model!r} {listed}"
 
     async def _frames(self, response: httpx.Response, framing: Framing) -> AsyncIterator[Frame]:
         if framing == "ndjson":
@@ -380,6 +384,20 @@ class HttpBackend:
         if isinstance(exc, httpx.TransportError):
             return ModelBadResponse(f"{self._where}: stream cut mid-way: {detail}")
         return ModelBadResponse(f"{self._where}: unreadable answer: {detail}")
+
+
+def listed_as(model: str, names: list[str]) -> str | None:
+    """The server's name for `model`: itself, or a model file it serves by that name
+    (llama-server and llama-cpp-python list a GGUF by its path:
+    `/models/SmolLM2-135M-Instruct.Q4_1.gguf` for `SmolLM2-135M-Instruct`); None if none."""
+    if model in names:
+        return model
+    wanted = model.lower().removesuffix(".gguf")
+    for name in names:
+        stem = name.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".gguf")
+        if stem == wanted or stem.startswith(wanted + ".") or stem.startswith(wanted + "-q"):
+            return name
+    return None
 
 
 def _status_hint(status: int, detail: str) -> str:

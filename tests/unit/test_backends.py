@@ -392,7 +392,7 @@ async def test_key_never_in_errors_or_logs(provider: str, fault: str | None,
         ("openai", "/v1/models", "'fake-model' listed"),
         ("openai-completions", "/v1/models", "'fake-model' listed"),
         ("mistral", "/v1/models", "'fake-model' listed"),
-        ("anthropic", "/v1/models", "'fake-model' listed"),
+        ("anthropic", "/v1/models", "'fake-model' listed as 'fake-model'"),
         ("ollama", "/api/tags", "'fake-model' pulled"),
         ("llamacpp", "/health", ": ok"),
     ],
@@ -413,8 +413,21 @@ async def test_ping(provider: str, path: str, expected: str, fake_model: FakeMod
 
 async def test_ping_names_an_unlisted_model(fake_model: FakeModelServer) -> None:
     backend = create_backend(model_settings("openai", fake_model, model="gpt-nope"))
-    assert "'gpt-nope' unlisted" in await backend.ping()
+    assert "'gpt-nope' unlisted (the server has 'fake-model')" in await backend.ping()
     await backend.aclose()
+
+
+@pytest.mark.parametrize(("model", "found"), [
+    ("SmolLM2-135M-Instruct", "/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ("smollm2-135m-instruct.q4_1.gguf", "/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ("SmolLM2-135M", None),  # a prefix of another model's name is not that model
+    ("qwen", None),
+])
+def test_a_model_file_served_by_its_path_is_found_by_its_name(model: str, found: str | None
+                                                               ) -> None:
+    from spark_lsp.models.http import listed_as
+    names = ["/models/SmolLM2-135M-Instruct.Q4_1.gguf", "/models/other.gguf"]
+    assert listed_as(model, names) == found
 
 
 # -- construction ---------------------------------------------------------------------------------
