@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -55,8 +54,9 @@ from latency import SOURCE_MODULES, typing_lines  # noqa: E402
 from lsp_client import LspClient  # noqa: E402
 from sources import real_python  # noqa: E402
 
+from tests.relay import Relay  # noqa: E402
+
 RESULTS = HERE / "results" / "real_server.md"
-TIMINGS = re.compile(rb'"cache_n"\s*:\s*(\d+).{0,200}?"prompt_n"\s*:\s*(\d+)', re.S)
 
 
 def gguf() -> str:
@@ -68,77 +68,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-# -- the relay between the server under test and the model server -----------------------------
-
-
-@dataclass
-class Exchange:
-    """One model request as the relay saw it."""
-
-    sent: float
-    first_byte: float | None = None
-    ended: float | None = None
-    hung_up: bool = False  # closed by our side before the model server finished
-    cache_n: int = 0
-    prompt_n: int = 0
-    timed: bool = False
-
-
-@dataclass
-class Relay:
-    target: int
-    exchanges: list[Exchange] = field(default_factory=list)
-    server: asyncio.Server | None = None
-    port: int = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
-        current: list[Exchange] = []
-
-        async def downstream() -> None:  # model server → us
-            while data := await up_reader.read(65536):
-                if current:
-                    exchange = current[-1]
-                    exchange.first_byte = exchange.first_byte or time.monotonic()
-                    found = TIMINGS.search(data)
-                    if found:
-                        exchange.cache_n, exchange.prompt_n = map(int, found.groups())
-                        exchange.timed = True
-                    if data.endswith(b"0\r\n\r\n") or b"[DONE]" in data:
-                        exchange.ended = exchange.ended or time.monotonic()
-                writer.write(data)
-                await writer.drain()
-
-        down = asyncio.ensure_future(downstream())
-        try:
-            while data := await reader.read(65536):
-                if data.startswith(b"POST "):
-                    exchange = Exchange(time.monotonic())
-                    current.append(exchange)
-                    self.exchanges.append(exchange)
-                up_writer.write(data)
-                await up_writer.drain()
-            for exchange in current:  # we hung up
-                if exchange.ended is None:
-                    exchange.ended, exchange.hung_up = time.monotonic(), True
-        except ConnectionError:
-            pass
-        finally:
-            up_writer.close()
-            down.cancel()
-            with contextlib.suppress(Exception):
-                await down
-            writer.close()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
 
 
 # -- model servers ----------------------------------------------------------------------------
@@ -288,16 +217,11 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def figures(session: Session, exchanges: list[Exchange]) -> dict[str, Any]:
+def figures(session: Session, relay: Relay) -> dict[str, Any]:
+    exchanges = relay.exchanges
     shown = [p for p in session.pauses if p.shown and p.answered is not None]
     waits = [(p.answered - p.key_sent) * 1000 for p in shown if p.answered is not None]
-    superseded = []
-    for exchange in exchanges:
-        if not exchange.hung_up or exchange.ended is None:
-            continue
-        after = [k for k in session.keys if exchange.sent < k <= exchange.ended]
-        if after:
-            superseded.append((exchange.ended - after[0]) * 1000)
+    superseded = [s * 1000 for s in relay.superseded(session.keys)]
     busy = [(e.ended - e.first_byte) for e in exchanges if e.first_byte and e.ended]
     unseen = [(e.ended - e.first_byte) for e in exchanges
               if e.hung_up and e.first_byte and e.ended]
@@ -374,7 +298,7 @@ async def main(args: argparse.Namespace) -> int:
                                     args.pause, home)
                                 await relay.stop()
                                 row = line(server, pace, load, layout,
-                                           figures(session, relay.exchanges))
+                                           figures(session, relay))
                                 print(row, flush=True)
                                 out.append(row)
                                 await asyncio.sleep(2)  # the model server idles again
