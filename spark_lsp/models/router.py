@@ -95,7 +95,10 @@ class Router:
         backend = self._backends.get(tier)
         if backend is None:
             from spark_lsp.models.factory import create_backend
+            from spark_lsp.prompts.build import template_note
 
+            if tier == "fast" and (note := template_note(model)) is not None:
+                log.warning("%s", note)
             # Every backend is guarded: secrets masked, breaker, deadline, one message per fault.
             backend = GuardedBackend(
                 create_backend(model), model, name=f"{tier} model ({model.provider})",

@@ -14,6 +14,23 @@ from spark_lsp.settings import ModelSettings
 _DEFAULT_TEMPLATE = {"local": "prefix"}
 
 
+def template_note(model: ModelSettings) -> str | None:
+    """What a user should know about how completion prompts will be laid out for `model`,
+    when the settings leave it to a guess; None when they are plain."""
+    if model.provider not in ("openai-completions", "ollama", "llamacpp", "mistral"):
+        return None
+    if model.fim_template == "auto" and not (model.model or model.model_path) \
+            and model.provider == "openai-completions":
+        return ("fast.model is empty: completions use the prefix-only prompt (no text after the"
+                " cursor, as for SmolLM2); set fast.model to the server's model, or"
+                " fast.fim_template, to use its FIM template")
+    if model.fim_template == "none" and model.provider == "openai-completions":
+        return ("fim_template 'none': the text after the cursor goes in the API's `suffix`"
+                " field, which llama.cpp's llama-server ignores (use provider 'llamacpp' for"
+                " its /infill with a FIM model)")
+    return None
+
+
 def completion_request(
     ctx: PromptContext,
     style: PromptStyle,

@@ -94,3 +94,17 @@ def test_request_shapes_per_style() -> None:
     assert "<|endoftext|>" in templ.stop
     local = completion_request(CTX, "fim_template", ModelSettings(provider="local"))
     assert local.prompt.endswith(CTX.prefix) and local.suffix == ""
+
+
+def test_a_guessed_prompt_layout_is_said_once_where_the_settings_leave_it_open() -> None:
+    from spark_lsp.prompts.build import template_note
+    from spark_lsp.settings import ModelSettings
+
+    empty = template_note(ModelSettings(provider="openai-completions", url="http://h/v1"))
+    assert empty is not None and "fast.model is empty" in empty
+    none = template_note(ModelSettings(provider="openai-completions", url="http://h/v1",
+                                       model="qwen2.5-coder", fim_template="none"))
+    assert none is not None and "ignores" in none and "llamacpp" in none
+    assert template_note(ModelSettings(provider="openai-completions", url="http://h/v1",
+                                       model="qwen2.5-coder")) is None
+    assert template_note(ModelSettings(provider="openai", url="http://h/v1")) is None
