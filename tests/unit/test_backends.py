@@ -227,7 +227,9 @@ async def test_anthropic_body_and_headers(fake_model: FakeModelServer) -> None:
     assert received.headers["anthropic-version"] == "2023-06-01"
     assert "authorization" not in received.headers
     assert received.body == {
-        "model": "fake-model", "system": "Be terse.\n\nPython 3.12.",
+        "model": "fake-model",
+        "system": [{"type": "text", "text": "Be terse.\n\nPython 3.12.",
+                    "cache_control": {"type": "ephemeral"}}],
         "messages": [{"role": "user", "content": "Write add()."},
                      {"role": "assistant", "content": "def add"},
                      {"role": "user", "content": "Go on."}],
