@@ -85,12 +85,12 @@ def llama_server_binary(given: str | None) -> str | None:
     return None
 
 
-async def start_model_server(kind: str, binary: str | None, port: int
+async def start_model_server(kind: str, binary: str | None, port: int, threads: int | None
                              ) -> subprocess.Popen[bytes]:
     if kind == "llama-server":
         assert binary is not None
         command = [binary, "-m", gguf(), "--host", "127.0.0.1", "--port", str(port), "-c",
-                   "8192"]
+                   "8192", *(("--threads", str(threads)) if threads else ())]
         health = "/health"
     else:
         command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf(), "--host",
@@ -276,12 +276,13 @@ async def main(args: argparse.Namespace) -> int:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach",
                         str(worktree), args.baseline], check=True)
     out = [f"## {time.strftime('%Y-%m-%d %H:%M')} — {len(rows)} lines typed, pause "
-           f"{args.pause} ms, baseline {args.baseline}", "", HEADER]
+           f"{args.pause} ms, baseline {args.baseline}, llama-server threads "
+           f"{args.llama_threads or 'default'}", "", HEADER]
     print(HEADER)
     try:
         for server in servers:
             port = free_port()
-            process = await start_model_server(server, binary, port) \
+            process = await start_model_server(server, binary, port, args.llama_threads) \
                 if server != "embedded" else None
             try:
                 if process is not None:
@@ -332,6 +333,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", default="llama-server,llama-cpp-python,embedded")
     parser.add_argument("--llama-server")
+    parser.add_argument("--llama-threads", type=int, help="llama-server's --threads (default:"
+                        " its own, all cores; its threads spin and crawl beside busy processes)")
     parser.add_argument("--paces", default="150,60")
     parser.add_argument("--loads", default="0,2")
     parser.add_argument("--layouts", default="new,baseline")
