@@ -49,6 +49,12 @@ class LlamaCppBackend(HttpBackend):
         await super().aclose()
 
     async def ping(self) -> str:
+        """/health, then an /infill that generates nothing: a model without FIM tokens is
+        refused there (HTTP 501), which /health does not tell."""
         data = await self.get_json("/health")
         status = data.get("status") if isinstance(data, dict) else None
-        return f"{self._where}: {status or 'answering'}"
+        probe = {"input_prefix": "", "input_suffix": "", "n_predict": 0, "stream": True,
+                 **({"model": self.settings.model} if self.settings.model else {})}
+        async for _ in self.stream_post("/infill", probe, "sse"):
+            pass
+        return f"{self._where}: {status or 'answering'}, /infill works"

@@ -396,7 +396,7 @@ async def test_key_never_in_errors_or_logs(provider: str, fault: str | None,
         ("mistral", "/v1/models", "'fake-model' listed"),
         ("anthropic", "/v1/models", "'fake-model' listed as 'fake-model'"),
         ("ollama", "/api/tags", "'fake-model' pulled"),
-        ("llamacpp", "/health", ": ok"),
+        ("llamacpp", "/health", ": ok, /infill works"),
     ],
 )
 async def test_ping(provider: str, path: str, expected: str, fake_model: FakeModelServer) -> None:
@@ -404,10 +404,25 @@ async def test_ping(provider: str, path: str, expected: str, fake_model: FakeMod
     try:
         answer = await backend.ping()
         assert expected in answer and provider in answer
-        assert fake_model.requests[-1].path == path
-        assert fake_model.requests[-1].method == "GET"
+        gets = [r for r in fake_model.requests if r.method == "GET"]
+        assert gets[-1].path == path
+        if provider == "llamacpp":  # and an /infill that generates nothing
+            assert fake_model.requests[-1].path == "/infill"
+            assert fake_model.requests[-1].body["n_predict"] == 0
         fake_model.fault = "500"
         with pytest.raises(ModelServerError):
+            await backend.ping()
+    finally:
+        await backend.aclose()
+
+
+async def test_doctor_tells_a_model_without_fim_tokens(fake_model: FakeModelServer) -> None:
+    """llama-server's /health is fine when /infill cannot work: the ping tries /infill too."""
+    backend = create_backend(model_settings("llamacpp", fake_model))
+    fake_model.fault = "501"
+    fake_model.error_message = "Infill is not supported by this model: prefix token is missing."
+    try:
+        with pytest.raises(ModelServerError, match="no FIM tokens"):
             await backend.ping()
     finally:
         await backend.aclose()
