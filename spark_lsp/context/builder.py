@@ -183,6 +183,9 @@ def build_context(
         if kept is not None and kept.key == key:
             selection = reuse(kept, lines, row, used, available, row_cost)
             outgrown = selection is None
+        if selection is None and outline is not None:  # choosing anew: with the outline now
+            outline = engine.outline(snapshot) or outline
+            key = key_with(outline)
     work: Plan | None = None
     limit = available - (int(budget * GROWTH_RESERVE) if outgrown else 0)
     for _ in range(3):
