@@ -26,8 +26,9 @@ def template_note(model: ModelSettings) -> str | None:
                 " fast.fim_template, to use its FIM template")
     if model.fim_template == "none" and model.provider == "openai-completions":
         return ("fim_template 'none': the text after the cursor goes in the API's `suffix`"
-                " field, which llama.cpp's llama-server ignores (use provider 'llamacpp' for"
-                " its /infill with a FIM model)")
+                " field, which llama.cpp's llama-server ignores and llama-cpp-python's server"
+                " wraps in FIM tokens a model without them does not have (use provider"
+                " 'llamacpp' for llama-server's /infill with a FIM model)")
     return None
 
 
