@@ -109,32 +109,26 @@ def repeated_run(text: str) -> tuple[int, int] | None:
 
 
 async def stop_at_repetition(source: TextStream) -> TextStream:
-    """Close the stream when the text ends in a runaway repetition; keep the run's first
-    `KEPT_REPEATS` units. Text is passed on at once while no run is growing."""
+    """Close the stream once the text ends in a runaway repetition (`cut_repetition` trims the
+    run from the answer). Text passes at once: holding it back would starve the readers of
+    what has streamed so far (a deadline answer, typing along with a suggestion)."""
     async with closing(source):
         line = ""  # the current line so far
-        held = ""  # the end of it, held while it repeats
         async for chunk in source:
-            for piece in chunk.splitlines(keepends=True):
-                line += piece
-                held += piece
-                run = repeated_run(line)
-                if run is not None:
-                    start, unit = run
-                    passed = len(line) - len(held)  # (a run longer than what is held has
-                    yield line[passed : max(passed, start + unit * KEPT_REPEATS)]  # passed)
-                    return
-                if piece.endswith("\n"):
-                    yield held
-                    line = held = ""
-                    continue
-                # hold back what a run that is still growing may have to give back
-                keep = min(len(held), REPEAT_LIMIT + MAX_REPEAT_UNIT)
-                if len(held) > keep:
-                    yield held[: len(held) - keep]
-                    held = held[len(held) - keep :]
-        if held:
-            yield held
+            yield chunk
+            line = (line + chunk).rsplit("\n", 1)[-1]
+            if repeated_run(line) is not None:
+                return
+
+
+def cut_repetition(text: str) -> str:
+    """`text` with a runaway repetition at its end cut back to `KEPT_REPEATS` units."""
+    last = text.rpartition("\n")[2]
+    run = repeated_run(last)
+    if run is None:
+        return text
+    start, unit = run
+    return text[: len(text) - len(last) + start + unit * KEPT_REPEATS]
 
 
 def _substantial(line: str) -> bool:

@@ -197,8 +197,17 @@ async def test_cancelling_the_reader_closes_the_model_stream() -> None:
 async def test_a_runaway_repetition_is_cut_and_the_stream_closed(chunks: list[str],
                                                                   expected: str) -> None:
     out, source = await run(stops.stop_at_repetition, chunks)
-    assert "".join(out) == expected
     assert source.closed and source.read < len(chunks)
+    assert stops.cut_repetition("".join(out)) == expected
+
+
+async def test_text_passes_the_repetition_check_at_once() -> None:
+    """Nothing is held back: what has streamed so far serves deadline answers and typing
+    along with a suggestion still on its way."""
+    source = Source(["comp", "ute(", "a, b"], block_after=True)
+    stream = stops.stop_at_repetition(source.stream())
+    assert [await anext(stream) for _ in range(3)] == ["comp", "ute(", "a, b"]
+    await stream.aclose()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("text", [
@@ -209,4 +218,4 @@ async def test_a_runaway_repetition_is_cut_and_the_stream_closed(chunks: list[st
 ])
 async def test_ordinary_repeats_pass_whole(text: str) -> None:
     out, _ = await run(stops.stop_at_repetition, list(text))
-    assert "".join(out) == text
+    assert stops.cut_repetition("".join(out)) == text
