@@ -42,6 +42,7 @@ SKIPPED_DIRS = frozenset({
 
 
 MAX_IGNORE_FILE_BYTES = 8_000_000
+LOOP_PATTERNS = 1_000  # an ignore file with more rules is not matched on the event loop
 
 
 class _NotLoaded(Exception):
@@ -117,6 +118,8 @@ class IgnoreRules:
         for depth in range(len(parts)):
             spec = self._spec(directory, depth == 0)
             if spec is not None:
+                if len(spec.patterns) > LOOP_PATTERNS and _on_event_loop():
+                    raise _NotLoaded(directory)  # ~1 µs a pattern: matched in a worker too
                 rest = "/".join(parts[depth:]) + ("/" if is_dir else "")
                 verdict = spec.check_file(rest).include
                 if verdict is not None:

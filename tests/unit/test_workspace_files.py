@@ -113,3 +113,14 @@ async def test_on_the_event_loop_ignore_files_are_read_in_a_worker(repo: Path,
         if not rules._pending:
             break
         await asyncio.sleep(0.05)
+
+
+async def test_a_large_ignore_file_is_not_matched_on_the_event_loop(repo: Path) -> None:
+    (repo / ".gitignore").write_text("".join(f"gen_{i}.py\n" for i in range(2000)))
+    rules = IgnoreRules([repo], ())
+    await rules.prepare(repo / "app.py")  # read and compiled in a worker
+    assert rules.is_excluded(repo / "gen_1.py")  # not matched here: excluded meanwhile
+    assert not rules.known(repo / "gen_1.py")
+    await rules.prepare(repo / "gen_1.py")
+    await rules.prepare(repo / "sub" / "ok.py")
+    assert rules.is_excluded(repo / "gen_1.py") and not rules.is_excluded(repo / "sub" / "ok.py")
