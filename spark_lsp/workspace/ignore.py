@@ -128,7 +128,13 @@ class IgnoreRules:
         return bool(ignored)
 
     def is_excluded(self, path: str | os.PathLike[str], is_dir: bool = False) -> bool:
-        """Whether `path` must stay out of prompts and the index."""
+        """Whether `path` must stay out of prompts and the index (on the event loop, True
+        while its ignore files are still being read)."""
+        verdict = self.verdict(path, is_dir)
+        return True if verdict is None else verdict
+
+    def verdict(self, path: str | os.PathLike[str], is_dir: bool = False) -> bool | None:
+        """`is_excluded`, or None on the event loop while its ignore files are being read."""
         key = (os.fspath(path), is_dir)
         verdict = self._verdicts.get(key)
         if verdict is None:
@@ -136,7 +142,7 @@ class IgnoreRules:
                 verdict = self._is_excluded(path, is_dir)
             except _NotLoaded:
                 self._load_later(key)
-                return True  # until its ignore files are read
+                return None
             if len(self._verdicts) > 100_000:
                 self._verdicts.clear()
             self._verdicts[key] = verdict

@@ -133,7 +133,8 @@ class WorkspaceIndex:
         with self._lock:
             paths = list(self._files)
         for path in paths:
-            if self.rules.is_excluded(path):
+            # Not yet decidable (on the event loop): kept; readers filter with `is_excluded`.
+            if self.rules.verdict(path) is True:
                 self.remove_file(path)
 
     # -- building ------------------------------------------------------------------------------

@@ -115,12 +115,28 @@ async def test_on_the_event_loop_ignore_files_are_read_in_a_worker(repo: Path,
         await asyncio.sleep(0.05)
 
 
-async def test_a_large_ignore_file_is_not_matched_on_the_event_loop(repo: Path) -> None:
+async def test_a_large_ignore_file_is_not_matched_on_the_event_loop(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / ".gitignore").write_text("".join(f"gen_{i}.py\n" for i in range(2000)))
     rules = IgnoreRules([repo], ())
     await rules.prepare(repo / "app.py")  # read and compiled in a worker
+    monkeypatch.setattr(rules, "_load_later", lambda key: None)  # no background decision
     assert rules.is_excluded(repo / "gen_1.py")  # not matched here: excluded meanwhile
     assert not rules.known(repo / "gen_1.py")
     await rules.prepare(repo / "gen_1.py")
     await rules.prepare(repo / "sub" / "ok.py")
     assert rules.is_excluded(repo / "gen_1.py") and not rules.is_excluded(repo / "sub" / "ok.py")
+
+
+async def test_new_rules_on_the_event_loop_do_not_empty_the_index(repo: Path) -> None:
+    index = WorkspaceIndex([repo], settings())
+    await asyncio.to_thread(index.build)
+    assert len(index) == 2
+    (repo / ".gitignore").write_text("app.py\n")
+    rules = IgnoreRules([repo], ())
+    rules._load_later = lambda key: None  # type: ignore[method-assign]
+    index.update_settings(settings(), rules)  # on the loop: the .gitignore is not read here
+    assert len(index) == 2  # undecided yet: kept (readers filter)
+    assert index.is_excluded(str(repo / "app.py"))  # meanwhile
+    await asyncio.to_thread(index.prune_excluded)
+    assert sorted(Path(p).name for p in index.paths()) == ["ok.py"]
