@@ -57,6 +57,9 @@ def _on_event_loop() -> bool:
     return True
 
 
+_COMPILING = threading.Lock()
+
+
 @functools.lru_cache(maxsize=64)
 def _compile(content: bytes) -> pathspec.GitIgnoreSpec | None:
     """An ignore file's rules, compiled once per content (a 15k-line file takes seconds)."""
@@ -105,7 +108,8 @@ class IgnoreRules:
             sources.append(directory / ".git" / "info" / "exclude")
         content = b"\n".join(data for data in (read_regular(source, MAX_IGNORE_FILE_BYTES)
                                                 for source in sources) if data)
-        spec = _compile(content) if content else None
+        with _COMPILING:  # a second thread wanting the same file waits for the first's work
+            spec = _compile(content) if content else None
         with self._lock:
             self._specs[directory] = spec
         return spec
