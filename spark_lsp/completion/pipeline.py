@@ -70,9 +70,10 @@ def stop_conditions(job: CompletionJob, request: ModelRequest) -> list[stops.Str
     """The stream wrappers for this job, in the order they see the model's text."""
     sequences = tuple(s for s in request.stop if s != "\n")
     wrappers: list[stops.StreamWrapper] = [
-        functools.partial(stops.stop_at_bounds, bounds=bounds.INLINE),
-        functools.partial(stops.stop_at_sequences, sequences=sequences),
+        functools.partial(stops.stop_at_sequences, sequences=sequences)
     ]
+    # First of all: sanitise, and close a stream that passes the bounds (max_tokens ignored).
+    wrappers.insert(0, functools.partial(stops.stop_at_bounds, bounds=bounds.INLINE))
     if job.mode == "line":
         wrappers.append(stops.stop_at_line_end)
         return wrappers
