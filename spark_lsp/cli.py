@@ -49,7 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     from spark_lsp.server import server
 
     server.start_io()
-    return 0
+    _exit_now(server.exit_code)
+    return server.exit_code
+
+
+def _exit_now(code: int) -> None:
+    """Leave at once: a worker thread (a large index being built) must not hold up `exit`."""
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
@@ -12,7 +14,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
-from spark_lsp import __version__, logs
+from spark_lsp import __version__, framing, logs
 from spark_lsp.actions import lsp as action_lsp
 from spark_lsp.actions.kinds import KINDS, RUN_ACTION_COMMAND, ActionData, BadActionData, wanted
 from spark_lsp.actions.service import Outcome
@@ -32,6 +34,7 @@ class SparkProtocol(LanguageServerProtocol):
     """Keeps documents in our own store (not pygls's) and answers undecodable requests."""
 
     _server: SparkServer
+    _initialize_seen = False
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -56,7 +59,36 @@ class SparkProtocol(LanguageServerProtocol):
         if getattr(message, "jsonrpc", None) != "2.0":
             self._invalid_request(message)
             return
-        super().handle_message(message)
+        if self._lifecycle_allows(message):
+            super().handle_message(message)
+
+    def _lifecycle_allows(self, message: Any) -> bool:
+        """The LSP lifecycle: before `initialize` a request gets -32002 and a notification is
+        dropped; after `shutdown` a request gets -32600; `exit` is always heard."""
+        method = getattr(message, "method", None)
+        if method is None or method == types.EXIT:
+            return True
+        if not self._initialize_seen:
+            self._initialize_seen = method == types.INITIALIZE
+            refusal = None if self._initialize_seen else (
+                types.ErrorCodes.ServerNotInitialized, "the server is not initialized yet")
+        elif self._shutdown:
+            refusal = (types.ErrorCodes.InvalidRequest, "the server is shut down")
+        else:
+            return True
+        if refusal is not None and hasattr(message, "id"):
+            log.warning("%s refused: %s", method, refusal[1])
+            self._send_response(message.id, error=types.ResponseError(code=refusal[0],
+                                                                      message=refusal[1]))
+        return refusal is None
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """Stop serving; the process exits 0 after `shutdown`, else 1 (the LSP's rule)."""
+        self._server.exit_code = 0 if self._shutdown else 1
+        if self._server._stop_event is not None:
+            self._server._stop_event.set()
+        yield from ()
 
     def _invalid_request(self, message: Any) -> None:
         """JSON that is not a JSON-RPC 2.0 message: -32600 (with its id when it has one)."""
@@ -116,6 +148,13 @@ class SparkServer(LanguageServer):
         self.session = Session()
         self.client_log = logs.configure()
         install_log_redaction(logging.getLogger("spark_lsp"))
+        self.exit_code = 1  # until `shutdown` then `exit`
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve on stdio with our frame reader (`framing`): bad frames do not end it."""
+        framing.serve(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
+        if self._stop_event is None or not self._stop_event.is_set():  # stdin ended, no exit
+            self.exit_code = 0 if self.protocol._shutdown else 1
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log errors outside a request and carry on. (pygls's default also shuts its thread pool

@@ -63,6 +63,10 @@ class Session:
         """A suggestion at a place (cache or fast model), with what the status bar shows."""
         started = time.perf_counter()
         document = self.documents.get(uri)
+        if (document is not None and document.path is not None
+                and not self.context.rules.known(document.path)):
+            await self.context.rules.prepare(document.path)  # its ignore files, off the loop
+            document = self.documents.get(uri)
         if document is None:
             raise KeyError(f"document not open: {uri}")
         settings = self.settings

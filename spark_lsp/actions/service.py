@@ -30,6 +30,8 @@ from spark_lsp.actions.regions import definition_regions, fill_target, selection
 from spark_lsp.actions.syntax import Loc, Source
 from spark_lsp.actions.targets import FillTarget, GenerateTarget, Region, StrongerTarget
 from spark_lsp.actions.validate import check
+from spark_lsp.completion.bounds import ACTION
+from spark_lsp.completion.stops import stop_at_bounds
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import utf16_to_index
 from spark_lsp.models.base import ModelError, ModelRequest
@@ -286,7 +288,7 @@ class ActionService:
         chunks: list[str] = []
         last_report = 0.0
         lines = 0
-        stream = route.backend.stream(request)
+        stream = stop_at_bounds(route.backend.stream(request), ACTION, refuse=True)
         try:
             async for chunk in stream:
                 chunks.append(chunk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from spark_lsp.completion import stops
+from spark_lsp.completion import bounds, stops
 from spark_lsp.completion.postprocess import postprocess
 from spark_lsp.completion.scope import analyse
 from spark_lsp.completion.syntax_check import SyntaxCheck
@@ -70,7 +70,10 @@ def stop_conditions(job: CompletionJob, request: ModelRequest) -> list[stops.Str
     """The stream wrappers for this job, in the order they see the model's text."""
     sequences = tuple(s for s in request.stop if s != "\n")
     wrappers: list[stops.StreamWrapper] = [
-        functools.partial(stops.stop_at_sequences, sequences=sequences), stops.stop_at_repetition,
+        # First of all: sanitise, and close a stream that passes the bounds (max_tokens ignored).
+        functools.partial(stops.stop_at_bounds, bounds=bounds.INLINE),
+        functools.partial(stops.stop_at_sequences, sequences=sequences),
+        stops.stop_at_repetition,
     ]
     if job.mode == "line":
         wrappers.append(stops.stop_at_line_end)

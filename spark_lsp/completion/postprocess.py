@@ -7,6 +7,7 @@ that are empty or repeat the line above, and says which text after the cursor it
 
 from __future__ import annotations
 
+from spark_lsp.completion.bounds import INLINE, sanitize, within
 from spark_lsp.completion.brackets import CLOSERS, depth_of
 from spark_lsp.completion.scope import indent_of, indent_width, opens_block
 from spark_lsp.completion.stops import cut_repetition
@@ -172,7 +173,7 @@ def _repeats_line_above(first_line: str, job: CompletionJob) -> bool:
 
 def postprocess(raw: str, job: CompletionJob) -> Suggestion | None:
     """The suggestion to show for the model's text, or None when nothing useful is left."""
-    raw = cut_repetition(raw.replace("\r\n", "\n").replace("\r", "\n"))
+    raw = cut_repetition(within(sanitize(raw), INLINE))  # sanitize: also `\r\n`, `\r` to `\n`
     if job.mode == "line":
         text, replaced = _line_mode(raw, job)
         shown_line = job.line_prefix + text

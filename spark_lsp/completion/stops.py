@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from spark_lsp.completion.bounds import AnswerTooLong, Bounds, ChunkCleaner
+
 TextStream = AsyncIterator[str]
 StreamWrapper = Callable[[TextStream], TextStream]
 
@@ -232,3 +234,33 @@ async def stop_at_unit_end(source: TextStream, rule: LineRule) -> TextStream:
                 decided = False
         if pending and (decided or rule.continues(text, pending) is not False):
             yield pending
+
+
+async def stop_at_bounds(source: TextStream, bounds: Bounds, refuse: bool = False) -> TextStream:
+    """Sanitise the text (`bounds.sanitize`) and close the stream the moment it passes `bounds`
+    (a model that ignores `max_tokens`): what it yields then passes them by a character or a
+    line, so `bounds.within` cuts it back to whole lines. With `refuse`, `AnswerTooLong`
+    instead (a code action must not apply a cut answer)."""
+    cleaner = ChunkCleaner()
+    size = newlines = 0
+    async with closing(source):
+        async for chunk in source:
+            text = cleaner.feed(chunk)
+            if size + len(text) > bounds.chars or newlines + text.count("\n") >= bounds.lines:
+                if refuse:
+                    raise AnswerTooLong(f"the answer passed {bounds.chars:,} characters or "
+                                        f"{bounds.lines:,} lines")
+                keep = bounds.chars + 1 - size
+                if newlines + text.count("\n") >= bounds.lines:
+                    at = -1
+                    for _ in range(bounds.lines - newlines):  # to the newline that passes them
+                        at = text.find("\n", at + 1)
+                    keep = min(keep, at + 1)
+                yield text[:keep]
+                return
+            size, newlines = size + len(text), newlines + text.count("\n")
+            if text:
+                yield text
+        tail = cleaner.flush()
+        if tail:
+            yield tail

@@ -46,6 +46,7 @@ class Document:
     path: str | None = None
     language: str | None = None
     is_binary: bool = False
+    too_large: bool = False  # over `max_parse_bytes`: no tree until it is back under
 
     @property
     def tree(self) -> Tree | None:
@@ -110,6 +111,7 @@ class DocumentStore:
         too_big = len(text) > self.max_parse_bytes or (
             len(text) * 4 > self.max_parse_bytes and len(text.encode()) > self.max_parse_bytes
         )
+        document.too_large = too_big
         if language is None or document.is_binary or too_big:
             document.syntax = None
             return
@@ -144,9 +146,22 @@ class DocumentStore:
         if (document.syntax is not None and len(text) > 65_536
                 and document.buffer.byte_length > self.max_parse_bytes):
             document.syntax = None  # a paste made it too big to parse
+            document.too_large = True
         if document.syntax is not None:
             document.syntax.edit(change)
+        elif document.is_binary or document.too_large:
+            self._recover(document)
         return document
+
+    def _recover(self, document: Document) -> None:
+        """Clear the binary / too-large flags once the text no longer earns them (the NUL was
+        deleted, the paste undone): the document gets its tree back. Costs a pass over the
+        text, only while a flag is set."""
+        if document.is_binary and any("\x00" in line for line in document.buffer.lines):
+            return
+        if document.too_large and document.buffer.byte_length > self.max_parse_bytes:
+            return
+        self._attach_syntax(document, document.buffer.text)
 
     def snapshot(self, uri: str, typing_row: int | None = None) -> DocumentSnapshot | None:
         """The document now. With `typing_row`, when every edit since the last parse lies within

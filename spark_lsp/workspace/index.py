@@ -26,6 +26,7 @@ from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import grammar, language_for
 from spark_lsp.syntax.outline import outline_tree
 from spark_lsp.syntax.symbols import Import, LinesSource, Symbol
+from spark_lsp.workspace.files import read_regular
 from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
 from spark_lsp.workspace.modules import (
     STDLIB,
@@ -78,15 +79,10 @@ def outline_source(path: str, text: str, language: str) -> FileOutline:
 
 
 def read_source(path: str, max_bytes: int) -> str | None:
-    """The text of a source file, or None when too big, binary or unreadable."""
-    try:
-        if os.path.getsize(path) > max_bytes:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError:
-        return None
-    if len(data) > max_bytes or b"\x00" in data[:8192]:
+    """The text of a source file, or None when too big, binary, unreadable or not a regular
+    file (a FIFO, a device, a link to one: never opened)."""
+    data = read_regular(path, max_bytes)
+    if data is None or b"\x00" in data[:8192]:
         return None
     return data.decode("utf-8", errors="replace")
 
@@ -137,7 +133,8 @@ class WorkspaceIndex:
         with self._lock:
             paths = list(self._files)
         for path in paths:
-            if self.rules.is_excluded(path):
+            # Not yet decidable (on the event loop): kept; readers filter with `is_excluded`.
+            if self.rules.verdict(path) is True:
                 self.remove_file(path)
 
     # -- building ------------------------------------------------------------------------------

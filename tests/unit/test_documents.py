@@ -87,3 +87,32 @@ def test_unknown_language_and_binary_documents_have_no_tree() -> None:
 def test_language_from_extension_when_id_is_unknown() -> None:
     doc = DocumentStore().open("file:///m.rs", "unknown-id", 1, "fn main() {}")
     assert doc.language == "rust" and doc.tree is not None
+
+
+def test_a_nul_typed_then_deleted_leaves_the_document_binary_no_longer() -> None:
+    store = DocumentStore()
+    doc = store.open("file:///d.py", "python", 1, "def f():\n    return 1\n")
+    store.edit("file:///d.py", 2, (1, 10), (1, 10), "\x00")
+    assert doc.is_binary and doc.tree is None
+    store.edit("file:///d.py", 3, (1, 10), (1, 11), "")
+    assert not doc.is_binary and doc.tree is not None
+    assert doc.tree.root_node.type == "module"
+
+
+def test_a_paste_over_the_size_limit_that_is_undone_gets_its_tree_back() -> None:
+    store = DocumentStore(max_parse_bytes=100_000)
+    doc = store.open("file:///p.py", "python", 1, "x = 1\n")
+    paste = "y = 2\n" * 20_000  # 120 KB
+    store.edit("file:///p.py", 2, (1, 0), (1, 0), paste)
+    assert doc.too_large and doc.tree is None
+    store.edit("file:///p.py", 3, (1, 0), (20_001, 0), "")
+    assert not doc.too_large and doc.tree is not None
+    assert doc.buffer.text == "x = 1\n"
+
+
+def test_a_document_opened_too_large_recovers_when_cut_down() -> None:
+    store = DocumentStore(max_parse_bytes=1_000)
+    doc = store.open("file:///q.py", "python", 1, "z = 3\n" * 500)
+    assert doc.tree is None
+    store.edit("file:///q.py", 2, (1, 0), (500, 0), "")
+    assert doc.tree is not None

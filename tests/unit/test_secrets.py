@@ -159,7 +159,7 @@ def _mask_whole_text(text: str) -> str:
     text = secrets._QUOTED_ASSIGNMENT.sub(secrets._keep_head, text)
     text = secrets._BARE_ASSIGNMENT.sub(secrets._keep_head, text)
     text = secrets._BEARER.sub(secrets._keep_head, text)
-    return secrets._URL_PASSWORD.sub(secrets._keep_head, text)
+    return secrets._more_shapes(secrets._URL_PASSWORD.sub(secrets._keep_head, text))
 
 
 _PIECES = st.sampled_from([
@@ -182,3 +182,66 @@ _ASSIGNMENTS = st.tuples(
 @settings(max_examples=500, deadline=None)
 def test_masking_only_the_named_stretches_agrees_with_masking_the_whole_text(text: str) -> None:
     assert secrets.mask_secrets.__wrapped__(text) == _mask_whole_text(text)
+
+
+def test_a_token_the_cursor_splits_is_masked_whole() -> None:
+    prefix, suffix = 'token = "' + GITHUB[:7], GITHUB[7:] + '"\nnext()\n'
+    left, right = secrets.mask_split(prefix, suffix)
+    assert GITHUB[7:] not in left + right and GITHUB[:7] not in left + right
+    assert left + right == mask_secrets(prefix + suffix)
+    assert left.startswith("token = ") and right.endswith('"\nnext()\n')
+
+
+def test_a_value_after_the_cursor_stays_after_it() -> None:
+    prefix, suffix = "password =\n", '    "hunter2-correct-horse"\nx = 1\n'
+    left, right = secrets.mask_split(prefix, suffix)
+    assert left == prefix and "hunter2" not in right and right.endswith("x = 1\n")
+
+
+def test_requests_mask_prefix_and_suffix_as_one_text_in_every_field() -> None:
+    prefix, suffix = f"key = '{OPENAI[:9]}", f"{OPENAI[9:]}'\n"
+    request = mask_request(ModelRequest(
+        prefix=prefix, suffix=suffix, prompt=f"<pre>{prefix}<suf>{suffix}<mid>",
+        messages=(Message("user", f"File a.py:\n{prefix}<CURSOR>{suffix}\n\nWrite the code "
+                                  "for <CURSOR>."),)), known=())
+    fields = [request.prefix, request.suffix, request.prompt, request.messages[0].content]
+    for text in fields:
+        assert OPENAI[9:] not in text and OPENAI[:9] not in text, text
+    assert request.prompt.startswith("<pre>key = '") and "<suf>" in request.prompt
+    assert request.messages[0].content.count("<CURSOR>") == 2
+
+
+BASIC = "Basic " + "YWxhZGRpbjpvcGVuc2VzYW1l"  # aladdin:opensesame
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    ("text", "gone"),
+    [
+        (f'headers = {{"Authorization": "{BASIC}"}}', BASIC[6:]),
+        (f"curl -H 'Authorization: {BASIC}' https://x", BASIC[6:]),
+        (f'config = ("{AWS_SECRET}",)', AWS_SECRET),
+        (f"x = {AWS_SECRET}\n", AWS_SECRET),
+        ('SIGNING_SALT = "9f8e7d6c5b4a3f2e1d0c9b8a"', "9f8e7d6c5b4a3f2e1d0c9b8a"),
+        ('session_cookie_value = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5"', "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5"),
+        ("stripe_key: 'rk9Xq2LmP4vT8sW1zY6b'", "rk9Xq2LmP4vT8sW1zY6b"),
+    ],
+)
+def test_more_secret_shapes_are_masked(text: str, gone: str) -> None:
+    masked = mask_secrets(text)
+    assert gone not in masked and MASK in masked, masked
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'sha = "da39a3ee5e6b4b0d3255bfef95601890afd80709"\n',  # a git hash: one case
+        'key = "user_profile_settings"\n',
+        'auth_header_name = "X-Requested-With"\n',
+        "Basic usage: call run() first\n",
+        'session_key = "aaaaaaaaaaaaaaaaaaaa1"\n',  # not random-looking
+        "path = 'src/components/Header/index.tsx'\n",
+    ],
+)
+def test_more_shapes_leave_ordinary_code_alone(code: str) -> None:
+    assert mask_secrets(code) == code
