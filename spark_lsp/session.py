@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+
 from spark_lsp import settings as settings_mod
 from spark_lsp.actions.kinds import ActionData, Pos
 from spark_lsp.actions.service import ActionService, Offer, Outcome, ProgressSink
@@ -40,6 +42,8 @@ class Session:
         self.context = ContextEngine(self.documents, self.settings.context)
         self.context.backend = lambda: self.router.route("fast").backend
         self._index_task: asyncio.Task[object] | None = None
+        self.serves_items = True  # completion items; see choose_items
+        self._shown: dict[str, tuple[int, int, str]] = {}  # per document: the last status's
 
     @property
     def settings(self) -> Settings:
@@ -57,6 +61,13 @@ class Session:
         for problem in result.problems:
             log.warning("settings: %s", problem)
         return result
+
+    def choose_items(self, capabilities: types.ClientCapabilities) -> None:
+        """Whether this editor gets completion items: without inline completion always, with
+        it only when `completion.items` is "always" (it would show the suggestion twice)."""
+        document = capabilities.text_document
+        inline = document is not None and document.inline_completion is not None
+        self.serves_items = not inline or self.settings.completion.items == "always"
 
     async def answer_completion(self, uri: str, line: int, character: int,
                                 deadline_ms: float | None = None) -> Answer:
@@ -80,6 +91,22 @@ class Session:
             return await self.completions.complete(
                 uri, lines, take_snapshot, line, character, settings,
                 lambda: self.router.route("fast"), deadline_ms=deadline_ms, started=started)
+
+    def status_to_send(self, uri: str, answer: Answer) -> dict[str, object] | None:
+        """The `spark/status` params for an inline answer, or None when there is nothing new to
+        say: a superseded answer, or the editor asking again for the suggestion it shows (from
+        the cache in 0 ms: the status keeps saying how long the model took to make it)."""
+        if answer.superseded:
+            return None
+        s = answer.suggestion
+        place = (s.line, s.character, s.text) if s is not None else None
+        if place is not None and answer.source == "cache" and self._shown.get(uri) == place:
+            return None
+        if place is None:
+            self._shown.pop(uri, None)
+        else:
+            self._shown[uri] = place
+        return {**answer.status(), "model": settings_mod.model_label(self.settings.fast)}
 
     def code_actions(self, uri: str, start: Pos, end: Pos) -> list[Offer]:
         """The code actions at a cursor or selection (no model call); none for unknown documents."""
