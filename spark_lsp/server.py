@@ -201,6 +201,7 @@ async def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
         ls.parent_watch = asyncio.ensure_future(
             parent.exit_when_gone(ls.process_id, ls.session.aclose))
     await _pull_configuration(ls)
+    ls.session.preload_model()
     ls.session.index_workspace()
     await _watch_files(ls)
 

@@ -22,7 +22,9 @@ from spark_lsp.completion.service import CompletionService
 from spark_lsp.completion.types import Answer
 from spark_lsp.context.engine import ContextEngine, using
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore, uri_to_path
+from spark_lsp.models.base import ModelError
 from spark_lsp.models.router import Router
+from spark_lsp.preload import load_model_of
 from spark_lsp.settings import Settings, SettingsResult
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Session:
         self._index_task: asyncio.Task[object] | None = None
         self.serves_items = True  # completion items; see choose_items
         self._shown: dict[str, tuple[int, int, str]] = {}  # per document: the last status's
+        self._preload: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -62,6 +65,17 @@ class Session:
             log.warning("settings: %s", problem)
         return result
 
+    def preload_model(self) -> None:
+        """Start loading the fast tier's model (the embedded one takes a while), so the first
+        request does not spend its time limit on it."""
+        if self._preload is not None and not self._preload.done():
+            return
+        try:
+            backend = self.router.route("fast").backend
+        except (ModelError, ValueError):
+            return  # a request reports it
+        self._preload = asyncio.ensure_future(load_model_of(backend))
+
     def choose_items(self, capabilities: types.ClientCapabilities) -> None:
         """Whether this editor gets completion items: without inline completion always, with
         it only when `completion.items` is "always" (it would show the suggestion twice)."""
@@ -73,6 +87,8 @@ class Session:
                                 deadline_ms: float | None = None) -> Answer:
         """A suggestion at a place (cache or fast model), with what the status bar shows."""
         started = time.perf_counter()
+        if self._preload is not None and not self._preload.done():
+            await asyncio.shield(self._preload)  # loading is not part of the request's limit
         document = self.documents.get(uri)
         if document is None:
             raise KeyError(f"document not open: {uri}")
