@@ -173,14 +173,17 @@ def _repeats_line_above(first_line: str, job: CompletionJob) -> bool:
 def drop_typed_echo(raw: str, line_prefix: str) -> str:
     """The model's text less what it repeats of the cursor's line before the cursor: the whole
     typed statement (`x = fo` → `x = foo()`), or the identifier being typed (`ret` →
-    `return x`); two characters at least, as one could begin a real continuation."""
+    `return x`). One typed letter counts only when the answer goes on with the same word
+    (`r` → `return`, not `a` → `a + b`, which may well be meant as `aa + b`)."""
     body = line_prefix.lstrip(" \t")
     answer = raw.lstrip(" \t")
     if len(body) >= 2 and answer.startswith(body) and answer[len(body) :].strip():
         return answer[len(body) :]
     word = word_before(line_prefix)
-    if len(word) >= 2 and raw.startswith(word) and raw[len(word) :].strip():
-        return raw[len(word) :]
+    rest = raw[len(word) :]
+    if word and raw.startswith(word) and rest.strip() and (
+            len(word) >= 2 or rest[0].isalnum() or rest[0] == "_"):
+        return rest
     return raw
 
 

@@ -115,6 +115,7 @@ def test_menu_item_label_is_the_first_line_of_a_block() -> None:
         ("def f():\n    x = fo█\n", "x = foo()", "o()"),  # the whole typed statement
         ("def f():\n    ret█\n", "urn x", "urn x"),  # a FIM answer: nothing repeated
         ("def f():\n    x = a█\n", "a + b", "a + b"),  # one letter: could be `aa + b`
+        ("def f():\n    r█\n", "return x", "eturn x"),  # one letter, the same word goes on
     ],
 )
 def test_postprocess_drops_what_repeats_the_typed_text(source: str, raw: str,
