@@ -50,3 +50,33 @@ def test_alive_tells_a_running_process_from_a_gone_one() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not alive(child.pid)
+
+
+async def test_the_first_request_waits_for_the_preload_outside_its_time_limit(
+    monkeypatch: Any,
+) -> None:
+    """The session's first completion starts its model call (and so its timeout_ms) only once
+    the model is loaded."""
+    import asyncio
+
+    from spark_lsp import session as session_mod
+    from spark_lsp.completion.types import Answer
+
+    events: list[str] = []
+
+    async def slow_load(backend: Any) -> None:
+        await asyncio.sleep(0.2)
+        events.append("loaded")
+
+    async def complete(*args: Any, **kwargs: Any) -> Answer:
+        events.append("request")
+        return Answer(None, "none")
+
+    monkeypatch.setattr(session_mod, "load_model_of", slow_load)
+    session = session_mod.Session()
+    monkeypatch.setattr(session.completions, "complete", complete)
+    session.documents.open("file:///a.py", "python", 1, "x = 1\n")
+    session.preload_model()
+    await session.answer_completion("file:///a.py", 0, 4)
+    assert events == ["loaded", "request"]
+    await session.aclose()
