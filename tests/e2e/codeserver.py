@@ -78,6 +78,8 @@ class CodeServer:
         self.home = home
         self.user_data = home / "user-data"
         self.extensions = home / "extensions"
+        self.workspace = home / "workspace"
+        self.settings: dict[str, Any] = {}  # the user settings last written (less QUIET_SETTINGS)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         (self.user_data / "User").mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,7 @@ class CodeServer:
         return self.user_data / "User" / "settings.json"
 
     def write_settings(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
         self.settings_file.write_text(json.dumps({**QUIET_SETTINGS, **settings}, indent=2))
 
     def install_extension(self, vsix: Path) -> None:

@@ -63,23 +63,21 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, model: FakeModelServer
     home = tmp_path_factory.mktemp("code-server")
     server = CodeServer(CODE_SERVER, home)
     server.install_extension(build_vsix(REPO / "editors" / "vscode", home / "spark.vsix"))
-    workspace = home / "workspace"
+    workspace = server.workspace
     workspace.mkdir()
     (workspace / "add.py").write_text("def add(a, b):\n   \n")
     (workspace / "stub.py").write_text("def add(a, b):\n    pass\n")
     (workspace / "slow.py").write_text("def mul(a, b):\n   \n")
     spark_lsp = find_program("spark-lsp")
     assert spark_lsp, "spark-lsp is not installed (pip install -e .)"
-    server.settings = {  # type: ignore[attr-defined]
+    server.write_settings({
         "spark.server.path": spark_lsp,
         "spark.fast.provider": "ollama",
         "spark.fast.url": model.url,
         "spark.fast.model": "test",
         "spark.completion.debounceMs": 0,
         "spark.trace.server": "messages",
-    }
-    server.write_settings(server.settings)  # type: ignore[attr-defined]
-    server.workspace = workspace  # type: ignore[attr-defined]
+    })
     server.start({**os.environ, "XDG_CONFIG_HOME": str(home / "xdg")})
     yield server
     server.stop()
@@ -94,7 +92,7 @@ def browser_page(code_server: CodeServer) -> Iterator[Any]:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(30_000)
         bench = Workbench(page)
-        bench.open(code_server.url, str(code_server.workspace))  # type: ignore[attr-defined]
+        bench.open(code_server.url, str(code_server.workspace))
         yield bench
         browser.close()
 
@@ -187,7 +185,7 @@ def test_the_output_channel_has_each_line_once_and_no_errors(
 def test_a_missing_server_gives_one_message_and_an_error_status(
     vscode: Workbench, code_server: CodeServer
 ) -> None:
-    folder_settings = code_server.workspace / ".vscode" / "settings.json"  # type: ignore[attr-defined]
+    folder_settings = code_server.workspace / ".vscode" / "settings.json"
     folder_settings.parent.mkdir(exist_ok=True)
     folder_settings.write_text('{"spark.server.path": "/nowhere/spark-lsp"}')
     try:
