@@ -69,7 +69,8 @@ async def run_complete(path: Path, line: int, col: int, root: Path) -> int:
         suggestion = await generate(job, route.backend, result.settings)
         elapsed_ms = (time.perf_counter() - started) * 1000
     except (ModelError, ValueError) as exc:
-        hint = f" ({TIMEOUT_HINT})" if isinstance(exc, ModelTimeout) else ""
+        named = isinstance(exc, ModelTimeout) and "timeout_ms" in str(exc)
+        hint = f" ({TIMEOUT_HINT})" if isinstance(exc, ModelTimeout) and not named else ""
         _err(f"{exc}{hint}")
         return 1
     finally:
