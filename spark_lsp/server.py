@@ -113,9 +113,7 @@ class SparkProtocol(LanguageServerProtocol):
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
-        self._server.session.documents.close(params.text_document.uri)
-        self._server.session.context.document_closed(params.text_document.uri)
-        self._server.session.completions.document_closed(params.text_document.uri)
+        self._server.session.document_closed(params.text_document.uri)
 
 
 class SparkServer(LanguageServer):

@@ -124,6 +124,12 @@ class Session:
             self._shown[uri] = place
         return {**answer.status(), "model": settings_mod.model_label(self.settings.fast)}
 
+    def document_closed(self, uri: str) -> None:
+        self.documents.close(uri)
+        self.context.document_closed(uri)
+        self.completions.document_closed(uri)
+        self._shown.pop(uri, None)
+
     def code_actions(self, uri: str, start: Pos, end: Pos) -> list[Offer]:
         """The code actions at a cursor or selection (no model call); none for unknown documents."""
         snapshot = self.documents.snapshot(uri)
