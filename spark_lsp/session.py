@@ -45,7 +45,8 @@ class Session:
         self.context.backend = lambda: self.router.route("fast").backend
         self._index_task: asyncio.Task[object] | None = None
         self.serves_items = True  # completion items; see choose_items
-        self._shown: dict[str, tuple[int, int, str]] = {}  # per document: the last status's
+        # Per document: the place and text of the suggestion the last status was sent for.
+        self._shown: dict[str, tuple[int, int, str]] = {}
         self._preload: asyncio.Task[None] | None = None
 
     @property
