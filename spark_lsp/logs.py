@@ -1,10 +1,15 @@
-"""Logging: stderr always (stdout is the protocol), plus window/logMessage once the client is
-ready."""
+"""Logging: to the editor as `window/logMessage`, at each record's own level; not to stderr.
+
+Editors file everything a server writes to stderr as an error (VS Code's output channel tags it
+`[error]`, Neovim's lsp.log writes `[ERROR] … "stderr"`), and show `window/logMessage` at its
+type (Error, Warning, Info, Debug). So records go only to the client; those from before it is
+ready are buffered and replayed. Stderr is left for crashes: Python's own traceback.
+pygls's records go the same way, less the routine ones (see `ROUTINE`).
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 
 from lsprotocol import types
@@ -13,7 +18,22 @@ _LEVELS = {
     logging.ERROR: types.MessageType.Error,
     logging.WARNING: types.MessageType.Warning,
     logging.INFO: types.MessageType.Info,
+    logging.DEBUG: types.MessageType.Debug,
 }
+
+# pygls messages that describe normal editor behaviour, not a problem: VS Code cancels requests
+# whose answer is already on its way.
+ROUTINE = ("Cancel notification for unknown message id",)
+BUFFERED = 200  # records kept until the client is ready
+
+
+def message_type(level: int) -> types.MessageType:
+    """The logMessage type for a logging level (CRITICAL is an Error; levels in between round
+    down to the next standard one)."""
+    for threshold in (logging.ERROR, logging.WARNING, logging.INFO):
+        if level >= threshold:
+            return _LEVELS[threshold]
+    return types.MessageType.Debug
 
 
 class ClientLogHandler(logging.Handler):
@@ -32,11 +52,10 @@ class ClientLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            params = types.LogMessageParams(
-                type=_LEVELS.get(record.levelno, types.MessageType.Log), message=self.format(record)
-            )
+            params = types.LogMessageParams(type=message_type(record.levelno),
+                                            message=self.format(record))
             if self._send is None:
-                if len(self._buffer) < 200:
+                if len(self._buffer) < BUFFERED:
                     self._buffer.append(params)
             else:
                 self._send(params)
@@ -44,16 +63,31 @@ class ClientLogHandler(logging.Handler):
             self.handleError(record)
 
 
-def configure(level: int = logging.INFO) -> ClientLogHandler:
-    root = logging.getLogger("spark_lsp")
-    root.setLevel(level)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not any(getattr(h, "_spark_stderr", False) for h in root.handlers):
-        stderr = logging.StreamHandler(sys.stderr)
-        stderr.setFormatter(fmt)
-        stderr._spark_stderr = True  # type: ignore[attr-defined]
-        root.addHandler(stderr)
-    client = ClientLogHandler()
-    client.setFormatter(logging.Formatter("%(message)s"))
-    root.addHandler(client)
-    return client
+def _not_routine(record: logging.LogRecord) -> bool:
+    return not any(str(record.msg).startswith(text) for text in ROUTINE)
+
+
+class ClientLog:
+    """The handlers that forward spark-lsp's and pygls's records: attach them all at once."""
+
+    def __init__(self, *handlers: ClientLogHandler) -> None:
+        self.handlers = handlers
+
+    def attach(self, send: Callable[[types.LogMessageParams], None]) -> None:
+        for handler in self.handlers:
+            handler.attach(send)
+
+
+def configure(level: int = logging.INFO) -> ClientLog:
+    """Route spark-lsp's records (from `level`) and pygls's (from WARNING, less the routine
+    ones) to the client; attach the result once the client is ready."""
+    ours = ClientLogHandler(level)
+    ours.setFormatter(logging.Formatter("%(message)s"))
+    spark = logging.getLogger("spark_lsp")
+    spark.setLevel(level)
+    spark.addHandler(ours)
+    theirs = ClientLogHandler(logging.WARNING)
+    theirs.setFormatter(logging.Formatter("pygls: %(message)s"))
+    theirs.addFilter(_not_routine)
+    logging.getLogger("pygls").addHandler(theirs)
+    return ClientLog(ours, theirs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Generator
@@ -14,7 +15,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
-from spark_lsp import __version__, framing, logs
+from spark_lsp import __version__, framing, logs, parent
 from spark_lsp.actions import lsp as action_lsp
 from spark_lsp.actions.kinds import KINDS, RUN_ACTION_COMMAND, ActionData, BadActionData, wanted
 from spark_lsp.actions.service import Outcome
@@ -110,6 +111,17 @@ class SparkProtocol(LanguageServerProtocol):
         self._server.session.actions.cancel_request(msg_id)
         super()._handle_cancel_notification(msg_id)
 
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        """pygls's initialize, less the completion provider for editors that get ghost text
+        (`completion.items`): VS Code would show the same suggestion twice, and its suggest
+        widget would wait on our items."""
+        result = yield from super().lsp_initialize(params)
+        if not self._server.session.serves_items:
+            self.server_capabilities.completion_provider = None
+            result.capabilities.completion_provider = None
+        return result
+
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
@@ -132,9 +144,7 @@ class SparkProtocol(LanguageServerProtocol):
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
-        self._server.session.documents.close(params.text_document.uri)
-        self._server.session.context.document_closed(params.text_document.uri)
-        self._server.session.completions.document_closed(params.text_document.uri)
+        self._server.session.document_closed(params.text_document.uri)
 
 
 class SparkServer(LanguageServer):
@@ -147,6 +157,7 @@ class SparkServer(LanguageServer):
         )
         self.session = Session()
         self.client_log = logs.configure()
+        self.parent_watch: asyncio.Task[None] | None = None
         install_log_redaction(logging.getLogger("spark_lsp"))
         self.exit_code = 1  # until `shutdown` then `exit`
 
@@ -186,6 +197,7 @@ def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
     ls.client_log.attach(ls.window_log_message)
     ls.session.router.show_message = lambda text: _show_warning(ls, text)
     result = ls.session.reload_settings()
+    ls.session.choose_items(params.capabilities)
     _report_problems(ls, result.problems)
 
 
@@ -221,7 +233,11 @@ async def _pull_configuration(ls: SparkServer) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
+    if ls.process_id is not None and ls.parent_watch is None:
+        ls.parent_watch = asyncio.ensure_future(
+            parent.exit_when_gone(ls.process_id, ls.session.aclose))
     await _pull_configuration(ls)
+    ls.session.preload_model()
     ls.session.index_workspace()
     await _watch_files(ls)
 
@@ -289,8 +305,9 @@ async def inline_completion(
     ls: SparkServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
     answer = await _answer(ls, params.text_document.uri, params.position)
-    if not answer.superseded:
-        ls.protocol.notify(STATUS_NOTIFICATION, answer.status())
+    status = ls.session.status_to_send(params.text_document.uri, answer)
+    if status is not None:
+        ls.protocol.notify(STATUS_NOTIFICATION, status)
     suggestion = answer.suggestion
     if suggestion is None:
         return None
@@ -306,6 +323,8 @@ async def completion(
     ls: SparkServer, params: types.CompletionParams
 ) -> types.CompletionList | None:
     """For editors without inline completion (Helix): what is ready by the answer deadline."""
+    if not ls.session.serves_items:
+        return None  # not advertised to this editor (see SparkProtocol.lsp_initialize)
     deadline = ls.session.settings.completion.answer_deadline_ms
     suggestion = (await _answer(ls, params.text_document.uri, params.position, deadline)).suggestion
     if suggestion is None:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+
 from spark_lsp import settings as settings_mod
 from spark_lsp.actions.kinds import ActionData, Pos
 from spark_lsp.actions.service import ActionService, Offer, Outcome, ProgressSink
@@ -20,7 +22,9 @@ from spark_lsp.completion.service import CompletionService
 from spark_lsp.completion.types import Answer
 from spark_lsp.context.engine import ContextEngine, using
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore, uri_to_path
+from spark_lsp.models.base import ModelError
 from spark_lsp.models.router import Router
+from spark_lsp.preload import load_model_of
 from spark_lsp.settings import Settings, SettingsResult
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,10 @@ class Session:
         self.context = ContextEngine(self.documents, self.settings.context)
         self.context.backend = lambda: self.router.route("fast").backend
         self._index_task: asyncio.Task[object] | None = None
+        self.serves_items = True  # completion items; see choose_items
+        # Per document: the place and text of the suggestion the last status was sent for.
+        self._shown: dict[str, tuple[int, int, str]] = {}
+        self._preload: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -58,10 +66,30 @@ class Session:
             log.warning("settings: %s", problem)
         return result
 
+    def preload_model(self) -> None:
+        """Start loading the fast tier's model (the embedded one takes a while), so the first
+        request does not spend its time limit on it."""
+        if self._preload is not None and not self._preload.done():
+            return
+        try:
+            backend = self.router.route("fast").backend
+        except (ModelError, ValueError):
+            return  # a request reports it
+        self._preload = asyncio.ensure_future(load_model_of(backend))
+
+    def choose_items(self, capabilities: types.ClientCapabilities) -> None:
+        """Whether this editor gets completion items: without inline completion always, with
+        it only when `completion.items` is "always" (it would show the suggestion twice)."""
+        document = capabilities.text_document
+        inline = document is not None and document.inline_completion is not None
+        self.serves_items = not inline or self.settings.completion.items == "always"
+
     async def answer_completion(self, uri: str, line: int, character: int,
                                 deadline_ms: float | None = None) -> Answer:
         """A suggestion at a place (cache or fast model), with what the status bar shows."""
         started = time.perf_counter()
+        if self._preload is not None and not self._preload.done():
+            await asyncio.shield(self._preload)  # loading is not part of the request's limit
         document = self.documents.get(uri)
         if (document is not None and document.path is not None
                 and not self.context.rules.known(document.path)):
@@ -84,6 +112,28 @@ class Session:
             return await self.completions.complete(
                 uri, lines, take_snapshot, line, character, settings,
                 lambda: self.router.route("fast"), deadline_ms=deadline_ms, started=started)
+
+    def status_to_send(self, uri: str, answer: Answer) -> dict[str, object] | None:
+        """The `spark/status` params for an inline answer, or None when there is nothing new to
+        say: a superseded answer, or the editor asking again for the suggestion it shows (from
+        the cache in 0 ms: the status keeps saying how long the model took to make it)."""
+        if answer.superseded:
+            return None
+        s = answer.suggestion
+        place = (s.line, s.character, s.text) if s is not None else None
+        if place is not None and answer.source == "cache" and self._shown.get(uri) == place:
+            return None
+        if place is None:
+            self._shown.pop(uri, None)
+        else:
+            self._shown[uri] = place
+        return {**answer.status(), "model": settings_mod.model_label(self.settings.fast)}
+
+    def document_closed(self, uri: str) -> None:
+        self.documents.close(uri)
+        self.context.document_closed(uri)
+        self.completions.document_closed(uri)
+        self._shown.pop(uri, None)
 
     def code_actions(self, uri: str, start: Pos, end: Pos) -> list[Offer]:
         """The code actions at a cursor or selection (no model call); none for unknown documents."""

@@ -54,6 +54,10 @@ class ContextSettings:
 class CompletionSettings:
     debounce_ms: int = 30
     multiline: Literal["auto", "always", "never"] = "auto"
+    # Completion items (the suggestion as a completion-menu entry): "auto" offers them only to
+    # editors without inline completion (Helix), so an editor with ghost text does not show the
+    # same suggestion twice; "always" offers both. Read when the editor starts the server.
+    items: Literal["auto", "always"] = "auto"
     answer_deadline_ms: int = 800
     cache_size: int = 256
     max_line_chars: int = 10_000
@@ -287,6 +291,19 @@ def load(
         ]
     )
     return dataclasses.replace(result, problems=tuple(problems) + result.problems)
+
+
+EMBEDDED_MODEL = "SmolLM2-135M (embedded)"
+
+
+def model_label(model: ModelSettings) -> str:
+    """A tier's model as a person reads it: its name, the file of a `local` model_path, the
+    bundled model for `local` alone, else the provider."""
+    if model.model:
+        return model.model
+    if model.provider == "local":
+        return os.path.basename(model.model_path) if model.model_path else EMBEDDED_MODEL
+    return model.provider
 
 
 def api_key(model: ModelSettings) -> str | None:

@@ -1,6 +1,7 @@
 """Turn the model's (already stopped) text into a suggestion that can be shown as-is at the cursor.
 
-Trims what duplicates the text after the cursor (the rest of the line, closing brackets the
+Trims what repeats the text typed before the cursor (a chat model answers `return x` after
+`ret`), what duplicates the text after the cursor (the rest of the line, closing brackets the
 editor already has, following lines), fixes indentation to the cursor's block, drops suggestions
 that are empty or repeat the line above, and says which text after the cursor it replaces.
 """
@@ -171,9 +172,27 @@ def _repeats_line_above(first_line: str, job: CompletionJob) -> bool:
     return bool(above) and not _closing_only(above) and first_line.strip() == above
 
 
+def drop_typed_echo(raw: str, line_prefix: str) -> str:
+    """The model's text less what it repeats of the cursor's line before the cursor: the whole
+    typed statement (`x = fo` → `x = foo()`), or the identifier being typed (`ret` →
+    `return x`). One typed letter counts only when the answer goes on with the same word
+    (`r` → `return`, not `a` → `a + b`, which may well be meant as `aa + b`)."""
+    body = line_prefix.lstrip(" \t")
+    answer = raw.lstrip(" \t")
+    if len(body) >= 2 and answer.startswith(body) and answer[len(body) :].strip():
+        return answer[len(body) :]
+    word = word_before(line_prefix)
+    rest = raw[len(word) :]
+    if word and raw.startswith(word) and rest.strip() and (
+            len(word) >= 2 or rest[0].isalnum() or rest[0] == "_"):
+        return rest
+    return raw
+
+
 def postprocess(raw: str, job: CompletionJob) -> Suggestion | None:
     """The suggestion to show for the model's text, or None when nothing useful is left."""
     raw = cut_repetition(within(sanitize(raw), INLINE))  # sanitize: also `\r\n`, `\r` to `\n`
+    raw = drop_typed_echo(raw, job.line_prefix)
     if job.mode == "line":
         text, replaced = _line_mode(raw, job)
         shown_line = job.line_prefix + text

@@ -63,7 +63,7 @@ async def lsp_session(
 
     server_env = {**os.environ, "XDG_CONFIG_HOME": str(root or Path("/nonexistent")), **(env or {})}
     await client.start_io(sys.executable, "-m", "spark_lsp", env=server_env)
-    await client.initialize_session(
+    client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=editor_capabilities(editor),
             initialization_options=settings,

@@ -89,3 +89,54 @@ def test_complete_explains_an_unreachable_model(tmp_path: Path) -> None:
     done = _run(["complete", "a.py:1:5"], tmp_path, tmp_path)
     assert done.returncode == 1
     assert "spark-lsp:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_doctor_does_not_credit_a_rejected_value_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "spark.toml").write_text('[fast]\nprovider = "olama"\n')
+    done = _run(["doctor", "--root", str(tmp_path)], tmp_path, tmp_path / "home")
+    assert done.returncode == 1, done.stdout  # it reports a problem: not a clean bill
+    assert "fast.provider = 'local'  (default; the value in workspace spark.toml was rejected)" \
+        in done.stdout, done.stdout
+    assert "problem: fast.provider" in done.stdout
+    assert f"workspace config: {tmp_path / 'spark.toml'} (found)" in done.stdout
+    assert "spark.toml (not found)" in done.stdout  # the user's file is not there
+
+
+def test_complete_refuses_a_column_past_the_end(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    done = _run(["complete", "a.py:1:40"], tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "column 40 is past its end (the last is 6)" in done.stderr, done.stderr
+
+
+def test_complete_says_a_binary_file_is_not_text(tmp_path: Path) -> None:
+    (tmp_path / "blob.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    done = _run(["complete", "blob.py:1:1"], tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "not a text file" in done.stderr and "codec" not in done.stderr, done.stderr
+
+
+def test_a_timeout_names_the_setting_to_raise(tmp_path: Path, fake_model: FakeModelServer
+                                              ) -> None:
+    fake_model.first_chunk_delay = 5.0  # far past the limit below
+    (tmp_path / "spark.toml").write_text(
+        f'[fast]\nprovider = "ollama"\nurl = "{fake_model.url}"\nmodel = "m"\n'
+        "timeout_ms = 300\n")
+    (tmp_path / "add.py").write_text("def add(a, b):\n    \n")
+    done = _run(["complete", "add.py:2:5"], tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "timeout_ms" in done.stderr and "raise" in done.stderr, done.stderr
+
+
+def test_an_answer_cut_at_the_deadline_is_not_printed(tmp_path: Path,
+                                                      fake_model: FakeModelServer) -> None:
+    fake_model.reply = "fibonacci(n - 1) + fibonacci(n - 2)"
+    fake_model.chunk_size, fake_model.chunk_delay = 3, 0.5  # ~6 s for the whole line
+    (tmp_path / "spark.toml").write_text(
+        f'[fast]\nprovider = "ollama"\nurl = "{fake_model.url}"\nmodel = "m"\n'
+        "timeout_ms = 1000\n")
+    (tmp_path / "fib.py").write_text("def fibonacci(n):\n    return \n")
+    done = _run(["complete", "fib.py:2:12"], tmp_path, tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert done.stdout == ""  # half a line is no completion
+    assert "cut at fast.timeout_ms" in done.stderr, done.stderr

@@ -1,8 +1,8 @@
 """The VS Code extension: builds from its lock file, packages, and its requests work end to end.
 
-VS Code itself cannot be downloaded here, so a node script (editors/vscode/src/test/) drives the
-real spark-lsp over stdio with the requests vscode-languageclient sends, through the extension's
-own compiled modules (settings object, status text, code-action kinds).
+A node script (editors/vscode/src/test/) drives the real spark-lsp over stdio with the requests
+vscode-languageclient sends, through the extension's own compiled modules (settings object,
+status text, code-action kinds). The extension in a real VS Code: test_vscode_real.py.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ async def test_provider_round_trip(provider: str, fake_model: FakeModelServer) -
             "model": "test-model",
             "api_key_env": "SPARK_TEST_API_KEY",
         },
-        "completion": {"debounce_ms": 0},
+        # VS Code's capabilities: completion items too only because the setting asks for both.
+        "completion": {"debounce_ms": 0, "items": "always"},
     }
     async with lsp_session(settings, env={"SPARK_TEST_API_KEY": KEY}) as client:
         open_document(client, URI, SOURCE)

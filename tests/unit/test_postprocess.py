@@ -106,3 +106,19 @@ def test_menu_item_label_is_the_first_line_of_a_block() -> None:
     suggestion = postprocess("\n    return a + b", job_for("def add(a, b):█\n"))
     assert suggestion is not None
     assert menu_item(suggestion).label == "return a + b"
+
+
+@pytest.mark.parametrize(
+    ("source", "raw", "expected"),
+    [
+        ("def f(xs):\n    ret█\n", "return [x for x in xs]", "urn [x for x in xs]"),
+        ("def f():\n    x = fo█\n", "x = foo()", "o()"),  # the whole typed statement
+        ("def f():\n    ret█\n", "urn x", "urn x"),  # a FIM answer: nothing repeated
+        ("def f():\n    x = a█\n", "a + b", "a + b"),  # one letter: could be `aa + b`
+        ("def f():\n    r█\n", "return x", "eturn x"),  # one letter, the same word goes on
+    ],
+)
+def test_postprocess_drops_what_repeats_the_typed_text(source: str, raw: str,
+                                                        expected: str) -> None:
+    suggestion = postprocess(raw, job_for(source))
+    assert suggestion is not None and suggestion.text == expected

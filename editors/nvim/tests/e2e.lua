@@ -87,6 +87,7 @@ check('plugin/ loads at startup without errors',
 
 lua([[
   local cmd, url = ...
+  vim.lsp.set_log_level('info') -- so the server's Info logs reach lsp.log, to check their level
   require('spark_lsp').setup({
     cmd = { cmd },
     settings = {
@@ -96,6 +97,17 @@ lua([[
     inline = { native = false, debounce_ms = 0 },
   })
 ]], server_cmd, fake_url)
+
+check('the ghost-text highlight has a 256-colour value (Comment has none in the default colours)',
+  lua([[local hl = vim.api.nvim_get_hl(0, { name = 'SparkGhost', link = false })
+    return hl.ctermfg ~= nil and hl.fg ~= nil]]),
+  lua([[return vim.api.nvim_get_hl(0, { name = 'SparkGhost' })]]))
+lua('vim.cmd.colorscheme("default")')
+check('... and keeps it after a colour scheme is loaded',
+  lua([[return vim.api.nvim_get_hl(0, { name = 'SparkGhost', link = false }).ctermfg ~= nil]]))
+check(':SparkStatus says in words that there was no suggestion',
+  lua([[local text = require('spark_lsp').describe({ tier = 'fast', model = 'm', latencyMs = 3, source = 'none' })
+    return text:find('no suggestion', 1, true) ~= nil and text:find('source none', 1, true) == nil]]))
 
 write('.git', '') -- a root marker
 local add = write('add.py', 'def add(a, b):\n   \n')
@@ -159,6 +171,15 @@ if open(stub) then
 end
 
 check('no error messages', lua('return vim.v.errmsg') == '', lua('return vim.fn.execute("messages")'))
+local log_path = lua('return vim.lsp.get_log_path()')
+local log_file = io.open(log_path, 'r')
+local log_text = log_file and log_file:read('*a') or ''
+if log_file then
+  log_file:close()
+end
+check("the server's logs reach lsp.log at their level, none as stderr errors",
+  log_text:find('"stderr"', 1, true) == nil and log_text:find('[ERROR]', 1, true) == nil
+    and log_text:find('indexed', 1, true) ~= nil, log_text)
 pcall(vim.fn.rpcrequest, chan, 'nvim_command', 'qall!')
 vim.fn.jobwait({ chan }, 5000)
 vim.fn.delete(tmp, 'rf')

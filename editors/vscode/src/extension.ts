@@ -1,8 +1,9 @@
 /**
  * VS Code glue for spark-lsp: start the server over stdio, hand it the `spark.*` settings,
  * show the last completion's tier and latency in the status bar, and add palette commands for
- * its code actions. Inline completions, completion items and code actions themselves are
- * vscode-languageclient's built-in features.
+ * its code actions. Inline completions and code actions themselves are vscode-languageclient's
+ * built-in features (the server offers completion items only to editors without inline
+ * completion, unless `spark.completion.items` asks for both).
  */
 import * as vscode from 'vscode';
 import {
@@ -14,10 +15,22 @@ import {
 } from 'vscode-languageclient/node';
 
 import { SPARK_ACTIONS } from './actions';
+import { findExecutable } from './executable';
 import { serverCommand, serverSettings } from './settings';
-import { formatStatus, IDLE_STATUS, SparkStatus, STATUS_NOTIFICATION, StatusText } from './status';
+import {
+  formatStatus,
+  IDLE_STATUS,
+  notFoundStatus,
+  SparkStatus,
+  STARTING_STATUS,
+  STATUS_NOTIFICATION,
+  StatusText,
+  STOPPED_STATUS,
+} from './status';
 
 const SECTION = 'spark';
+/** Settings that change what the server is started with: a change restarts it. */
+const RESTART_ON = [`${SECTION}.server`, `${SECTION}.completion.items`];
 
 /** The VS Code language ids of the languages spark-lsp parses. */
 export const LANGUAGES: readonly string[] = [
@@ -35,6 +48,7 @@ export const LANGUAGES: readonly string[] = [
 
 let client: LanguageClient | undefined;
 let statusItem: vscode.StatusBarItem | undefined;
+let traceChannel: vscode.LogOutputChannel | undefined;
 
 function sparkSection(): unknown {
   return vscode.workspace.getConfiguration().get(SECTION);
@@ -44,21 +58,59 @@ function showStatus(status: StatusText): void {
   if (statusItem) {
     statusItem.text = status.text;
     statusItem.tooltip = status.tooltip;
+    statusItem.accessibilityInformation = { label: status.tooltip };
+    statusItem.backgroundColor = status.error
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : undefined;
   }
 }
 
-function createClient(output: vscode.LogOutputChannel): LanguageClient {
-  // TransportKind.stdio appends `--stdio`, which spark-lsp accepts.
-  const serverOptions: ServerOptions = {
-    command: serverCommand(sparkSection()),
-    transport: TransportKind.stdio,
+/**
+ * A channel for `spark.trace.server`. vscode-languageclient traces only while its trace
+ * channel's log level is Trace, which a log channel has only when the user sets it by hand;
+ * this one is a plain channel that always takes traces, so the setting alone decides.
+ */
+function createTraceChannel(): vscode.LogOutputChannel {
+  const plain = vscode.window.createOutputChannel('spark-lsp trace');
+  const levels = new vscode.EventEmitter<vscode.LogLevel>();
+  const line = (level: string) => (message: string | Error, ...args: unknown[]) => {
+    const text = message instanceof Error ? message.stack ?? message.message : message;
+    const extra = args.length > 0 ? ' ' + args.map((a) => JSON.stringify(a)).join(' ') : '';
+    plain.appendLine(`${new Date().toISOString()} [${level}] ${text}${extra}`);
   };
+  return {
+    name: plain.name,
+    logLevel: vscode.LogLevel.Trace,
+    onDidChangeLogLevel: levels.event,
+    append: (value: string) => plain.append(value),
+    appendLine: (value: string) => plain.appendLine(value),
+    replace: (value: string) => plain.replace(value),
+    clear: () => plain.clear(),
+    show: (first?: boolean | vscode.ViewColumn, preserveFocus?: boolean) =>
+      typeof first === 'boolean' ? plain.show(first) : plain.show(first, preserveFocus),
+    hide: () => plain.hide(),
+    dispose: () => {
+      levels.dispose();
+      plain.dispose();
+    },
+    trace: line('trace'),
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warning'),
+    error: line('error'),
+  };
+}
+
+function createClient(output: vscode.LogOutputChannel, command: string): LanguageClient {
+  // TransportKind.stdio appends `--stdio`, which spark-lsp accepts.
+  const serverOptions: ServerOptions = { command, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: LANGUAGES.flatMap((language) => [
       { scheme: 'file', language },
       { scheme: 'untitled', language },
     ]),
     outputChannel: output,
+    traceOutputChannel: traceChannel,
     initializationOptions: serverSettings(sparkSection()),
     synchronize: { configurationSection: SECTION },
     middleware: {
@@ -85,7 +137,7 @@ function createClient(output: vscode.LogOutputChannel): LanguageClient {
   );
   languageClient.onDidChangeState(({ newState }) => {
     if (newState === State.Stopped) {
-      showStatus({ text: '$(circle-slash) spark', tooltip: 'spark-lsp is not running' });
+      showStatus(STOPPED_STATUS);
     } else if (newState === State.Running) {
       showStatus(IDLE_STATUS);
     }
@@ -93,16 +145,33 @@ function createClient(output: vscode.LogOutputChannel): LanguageClient {
   return languageClient;
 }
 
+const INSTALL_HINT =
+  'Install it on PATH (pip install \'.[local]\' in a spark-lsp checkout) or set "spark.server.path".';
+
 async function startClient(output: vscode.LogOutputChannel): Promise<void> {
-  client = createClient(output);
+  const command = serverCommand(sparkSection());
+  const executable = findExecutable(command);
+  if (executable === undefined) {
+    // One message, and a status item that says so (the client would add toasts of its own).
+    const status = notFoundStatus(command);
+    showStatus(status);
+    output.error(status.tooltip);
+    void vscode.window
+      .showErrorMessage(`${status.tooltip}. ${INSTALL_HINT}`, 'Open Settings')
+      .then((choice) => {
+        if (choice === 'Open Settings') {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'spark.server.path');
+        }
+      });
+    return;
+  }
+  client = createClient(output, executable);
+  showStatus(STARTING_STATUS);
   try {
     await client.start();
   } catch (error) {
-    const command = serverCommand(sparkSection());
-    void vscode.window.showErrorMessage(
-      `spark-lsp could not be started with "${command}": ${String(error)}. ` +
-        'Install it on PATH (pip install \'.[local]\' in a spark-lsp checkout) or set "spark.server.path".',
-    );
+    showStatus(STOPPED_STATUS);
+    output.error(`spark-lsp could not be started with "${executable}": ${String(error)}`);
   }
 }
 
@@ -117,14 +186,16 @@ async function restartClient(output: vscode.LogOutputChannel): Promise<void> {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('spark-lsp', { log: true });
+  traceChannel = createTraceChannel();
   statusItem = vscode.window.createStatusBarItem('spark.status', vscode.StatusBarAlignment.Right, 100);
   statusItem.name = 'spark-lsp';
   statusItem.command = 'spark.showOutput';
-  showStatus(IDLE_STATUS);
+  showStatus(STARTING_STATUS);
   statusItem.show();
 
   context.subscriptions.push(
     output,
+    traceChannel,
     statusItem,
     ...SPARK_ACTIONS.map(({ command, kind }) =>
       vscode.commands.registerCommand(command, () =>
@@ -134,7 +205,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('spark.restartServer', () => restartClient(output)),
     vscode.commands.registerCommand('spark.showOutput', () => output.show(true)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`${SECTION}.server`)) {
+      if (RESTART_ON.some((section) => event.affectsConfiguration(section))) {
         void restartClient(output);
       }
     }),

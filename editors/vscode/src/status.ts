@@ -16,6 +16,8 @@ export interface StatusText {
   /** Status-bar text, with a codicon: `$(zap) fast 42 ms`. */
   text: string;
   tooltip: string;
+  /** Drawn in the status bar's error colours: spark-lsp is not running. */
+  error?: boolean;
 }
 
 export function formatStatus(status: SparkStatus): StatusText {
@@ -34,4 +36,20 @@ export function formatStatus(status: SparkStatus): StatusText {
 }
 
 /** Status-bar text before the first completion. */
-export const IDLE_STATUS: StatusText = { text: '$(zap) spark', tooltip: 'spark-lsp' };
+export const IDLE_STATUS: StatusText = { text: '$(zap) spark', tooltip: 'spark-lsp is running' };
+
+/** Before the server answers `initialize`. */
+export const STARTING_STATUS: StatusText = { text: '$(sync~spin) spark', tooltip: 'spark-lsp is starting' };
+
+/** The server stopped (or could not start). */
+export const STOPPED_STATUS: StatusText = {
+  text: '$(error) spark',
+  tooltip: 'spark-lsp is not running (Spark: Show output)',
+  error: true,
+};
+
+/** The server's executable is not there. */
+export function notFoundStatus(command: string): StatusText {
+  const where = command.includes('/') ? `"${command}" not found` : `"${command}" not found on PATH`;
+  return { text: '$(error) spark', tooltip: `spark-lsp is not running: ${where}`, error: true };
+}

@@ -62,6 +62,18 @@ local function on_status(_, result)
   vim.api.nvim_exec_autocmds('User', { pattern = 'SparkStatus', modeline = false, data = result })
 end
 
+--- What the last completion came to, in words: `answered by qwen in 42 ms`.
+function M.describe(s)
+  local model = s.model ~= '' and s.model or 'default model'
+  local ms = math.floor(s.latencyMs + 0.5)
+  local what = ({
+    model = ('answered by %s in %d ms'):format(model, ms),
+    cache = ('served from cache in %d ms (made earlier by %s)'):format(ms, model),
+    none = ('no suggestion at the last place asked (%s, %d ms)'):format(model, ms),
+  })[s.source] or ('%s, %d ms'):format(model, ms)
+  return ('%s tier: %s'):format(s.tier, what)
+end
+
 --- `:SparkStatus`
 function M.show_status()
   local s = M.status
@@ -69,9 +81,7 @@ function M.show_status()
     vim.notify('spark-lsp: no completion yet', vim.log.levels.INFO)
     return
   end
-  vim.notify(('spark-lsp: %s tier (%s), last completion %d ms, source %s'):format(
-    s.tier, s.model ~= '' and s.model or 'default model', math.floor(s.latencyMs + 0.5), s.source
-  ), vim.log.levels.INFO)
+  vim.notify('spark-lsp: ' .. M.describe(s), vim.log.levels.INFO)
 end
 
 --- Ask for the spark code action of one kind (see M.actions) and apply it: at the cursor, or on
@@ -182,11 +192,22 @@ local function register()
   })
 end
 
+--- SparkGhost: grey and italic, with a 256-colour value too (Neovim's `Comment` has only a
+--- truecolour one, so a link to it drew ghost text in the normal colour with 'termguicolors'
+--- off, e.g. in tmux). `default`: a colour scheme's or the user's own SparkGhost wins.
+function M.define_highlights()
+  vim.api.nvim_set_hl(0, 'SparkGhost', { fg = '#808080', ctermfg = 244, italic = true, default = true })
+end
+
 --- Configure and enable spark-lsp. `opts` overrides the defaults above, key by key.
 function M.setup(opts)
   -- Lists (cmd, filetypes, settings.context.exclude) are replaced, not merged.
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
-  vim.api.nvim_set_hl(0, 'SparkGhost', { link = 'Comment', default = true })
+  M.define_highlights()
+  vim.api.nvim_create_autocmd('ColorScheme', {
+    group = vim.api.nvim_create_augroup('spark_lsp.highlights', { clear = true }),
+    callback = M.define_highlights,
+  })
   vim.api.nvim_create_autocmd('LspAttach', {
     group = vim.api.nvim_create_augroup('spark_lsp.attach', { clear = true }),
     callback = function(ev)

@@ -1,8 +1,8 @@
 /**
  * Drives the real spark-lsp over stdio with the requests the extension's client sends, using
  * the extension's own compiled modules for the settings object, the status text and the code
- * action kinds. VS Code itself cannot be downloaded here; vscode-languageclient's features map
- * one-to-one onto these requests.
+ * action kinds; vscode-languageclient's features map one-to-one onto these requests. (The
+ * extension in a real VS Code: tests/e2e/test_vscode_real.py, in code-server.)
  *
  * Env: SPARK_LSP_CMD (default `spark-lsp`) and FAKE_MODEL_URL (an Ollama-style fake model whose
  * every answer is FAKE_MODEL_REPLY, default `return a + b`). Without FAKE_MODEL_URL it skips.
@@ -22,8 +22,6 @@ import {
   CodeActionRequest,
   CodeActionResolveRequest,
   Command,
-  CompletionItem,
-  CompletionList,
   CompletionRequest,
   ConfigurationRequest,
   createProtocolConnection,
@@ -250,7 +248,8 @@ test('the settings object leaves out unset and extension-only keys', { skip }, (
 test('the server advertises what the extension relies on', { skip }, () => {
   const caps = initializeResult.capabilities;
   assert.ok(caps.inlineCompletionProvider, 'inlineCompletionProvider');
-  assert.ok(caps.completionProvider, 'completionProvider');
+  // Ghost text only: the same suggestion in the suggest widget would show it twice.
+  assert.equal(caps.completionProvider, undefined, 'no completionProvider for VS Code');
   assert.ok(caps.executeCommandProvider, 'executeCommandProvider');
   const codeActions = caps.codeActionProvider;
   assert.ok(codeActions && typeof codeActions === 'object', 'codeActionProvider with options');
@@ -291,20 +290,14 @@ test('inline completion shows the model reply, and the status bar its latency', 
   assert.match(formatStatus(status).text, /^\$\(zap\) fast \d+ ms$/);
 });
 
-test('completion offers the same suggestion as an item', { skip }, async () => {
+test('no completion items beside the ghost text', { skip }, async () => {
   const uri = open('add_items.py', 'def add(a, b):\n    ');
   const result = await connection.sendRequest(CompletionRequest.type, {
     textDocument: { uri },
     position: { line: 1, character: 4 },
     context: { triggerKind: 1 },
   });
-  assert.ok(result, `no completion:\n${stderr.join('')}`);
-  const items: CompletionItem[] = Array.isArray(result) ? result : (result as CompletionList).items;
-  const texts = items.map((item) => {
-    const edit = item.textEdit;
-    return edit ? edit.newText : (item.insertText ?? item.label);
-  });
-  assert.ok(texts.some((text) => text.includes(REPLY)), `completion items: ${JSON.stringify(texts)}`);
+  assert.equal(result, null, `completion items for VS Code: ${JSON.stringify(result)}`);
 });
 
 test('each palette command names a code action kind the server answers', { skip }, async () => {

@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { SPARK_ACTIONS } from '../actions';
+import { findExecutable } from '../executable';
 import { serverCommand, serverSettings } from '../settings';
-import { formatStatus } from '../status';
+import { formatStatus, notFoundStatus } from '../status';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
@@ -57,4 +58,16 @@ test('every contributed setting lives under spark and is unset by default', () =
       assert.ok(value === '' || value === null, `${key} has a default (${String(value)}): the server's defaults should apply`);
     }
   }
+});
+
+test('a missing server is found missing before the client starts it', () => {
+  assert.equal(findExecutable('/nowhere/spark-lsp'), undefined);
+  assert.equal(findExecutable('spark-lsp-nowhere-on-path', '/nowhere:/also/nowhere'), undefined);
+  assert.equal(findExecutable(process.execPath), process.execPath);
+  const dir = path.dirname(process.execPath);
+  assert.equal(findExecutable(path.basename(process.execPath), dir), process.execPath);
+  const status = notFoundStatus('spark-lsp');
+  assert.equal(status.text, '$(error) spark');
+  assert.match(status.tooltip, /not found on PATH/);
+  assert.equal(status.error, true);
 });
