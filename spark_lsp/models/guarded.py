@@ -41,6 +41,9 @@ STOP_GRACE_S = 5.0
 # The pause that ends the reading-on of a stopped HTTP stream: well under a fast model's time
 # per token (~1 ms), well over the time to take one buffered chunk through httpx.
 DRAIN_GAP_S = 0.0003
+# The longest a stopped stream is read on, pause or not: a finished answer in our buffers takes
+# well under 1 ms; a stream that never pauses (a model far past its bounds) is cut here.
+DRAIN_MAX_S = 0.02
 # How long a stopped reader waits for an aborted exchange to close: a shut-down socket ends the
 # pending read at once (a few ms on a loaded machine); past this, something is wrong and the
 # caller goes on.
@@ -98,6 +101,7 @@ class _Pump:
             else:  # chunks came faster than the reader took them: the rest may be here too
                 self._draining = True
                 self._arm_drain()
+                asyncio.get_running_loop().call_later(DRAIN_MAX_S, self._end_drain)
         handle = asyncio.get_running_loop().call_later(self._grace_s, self.task.cancel)
         self.task.add_done_callback(lambda _: handle.cancel())
 
@@ -109,7 +113,7 @@ class _Pump:
 
     def _end_drain(self) -> None:
         self._draining = False
-        if self._abort is not None:
+        if self._abort is not None and not self.task.done():
             self._abort()
 
 
