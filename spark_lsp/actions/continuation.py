@@ -1,0 +1,72 @@
+"""Completion-style generation for the actions: a small model continues the code at the body's
+indentation, and these stream wrappers end its answer where the block ends.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from spark_lsp.completion import stops
+from spark_lsp.completion.stops import StreamWrapper, TextStream, closing
+
+
+def _leaves_block(line: str, indent: str) -> bool:
+    return bool(line.strip()) and len(line) - len(line.lstrip(" \t")) < len(indent)
+
+
+async def stop_at_block_end(source: TextStream, indent: str, braces: bool) -> TextStream:
+    """Keep the text up to the end of the block that the answer continues: before the first
+    line indented less than `indent`, or before the brace that closes the block. The answer's
+    first line continues the prompt's last line, which already carries `indent`."""
+    async with closing(source):
+        pending = ""
+        depth = 0
+        first = True
+        async for chunk in source:
+            pending += chunk
+            while "\n" in pending:
+                line, pending = pending.split("\n", 1)
+                checked = indent + line if first else line
+                if not braces and not first and _leaves_block(checked, indent):
+                    return
+                if braces:
+                    for i, ch in enumerate(line):
+                        depth += 1 if ch == "{" else -1 if ch == "}" else 0
+                        if depth < 0:
+                            if line[:i].strip():
+                                yield line[:i]
+                            return
+                yield line + "\n"
+                first = False
+        if pending and not (not braces and not first and _leaves_block(pending, indent)):
+            if braces:
+                for i, ch in enumerate(pending):
+                    depth += 1 if ch == "{" else -1 if ch == "}" else 0
+                    if depth < 0:
+                        pending = pending[:i]
+                        break
+            yield pending
+
+
+async def stop_after_lines(source: TextStream, limit: int) -> TextStream:
+    """Stop once the text has more than `limit` lines (it keeps the line past the limit, so the
+    answer's check can tell that it was too long)."""
+    async with closing(source):
+        count = 0
+        async for chunk in source:
+            yield chunk
+            count += chunk.count("\n")
+            if count > limit:
+                return
+
+
+def body_stops(indent: str, braces: bool, limit: int, next_line: str = "") -> list[StreamWrapper]:
+    """The stop conditions for a body (or a hole) continued at `indent`, in order."""
+    wrappers: list[StreamWrapper] = [
+        functools.partial(stop_at_block_end, indent=indent, braces=braces),
+        functools.partial(stop_after_lines, limit=limit),
+        stops.stop_at_repeated_line,
+    ]
+    if next_line.strip():
+        wrappers.append(functools.partial(stops.stop_at_existing_line, existing=next_line))
+    return wrappers
