@@ -15,7 +15,7 @@ from typing import Any
 
 from spark_lsp.actions.clean import unclosed_fence
 from spark_lsp.actions.complexity import measure, threshold
-from spark_lsp.actions.detect import generate_targets
+from spark_lsp.actions.detect import generate_targets, stub_target
 from spark_lsp.actions.edits import apply, lsp_range
 from spark_lsp.actions.kinds import (
     ASK_STRONGER,
@@ -130,6 +130,15 @@ async def _ask_all(route: Route, steps: Plan, watch: Watch) -> list[str]:
     return raws
 
 
+def settle(src: Source, loc: Loc) -> Loc:
+    """A cursor in a line's indentation counts as on its first character (what is offered
+    must not depend on the column)."""
+    row, index = loc
+    line = src.lines[row] if 0 <= row < len(src.lines) else ""
+    width = len(line) - len(line.lstrip(" \t"))
+    return (row, width) if line.strip() and index < width else loc
+
+
 def _stronger_region(tree: Any, src: Source, start: Loc, end: Loc) -> Region | None:
     selected = selection_region(src, start, end)
     if selected is not None:
@@ -165,10 +174,19 @@ class ActionService:
         src = Source(snapshot)
         if tree is None or src.rules is None or snapshot.language is None:
             return []
-        found: list[tuple[str, str, Target]] = [
-            (GENERATE_FUNCTION, t.task, t) for t in generate_targets(tree, src, start)
-        ]
+        if start == end:
+            start = end = settle(src, start)
+        generated = generate_targets(tree, src, start)
         filled = fill_target(tree, src, start, end)
+        if start == end and filled is not None and not any(t.task == "body" for t in generated):
+            # A cursor on a body line that the tree leaves outside the function (a trailing
+            # comment): the stub is the region's own definition.
+            stub = stub_target(tree, src, settle(src, (filled.region.first, 0)))
+            if stub is not None:
+                generated.insert(0, stub)
+        found: list[tuple[str, str, Target]] = [
+            (GENERATE_FUNCTION, t.task, t) for t in generated
+        ]
         if filled is not None:
             found.append((FILL_TEMPLATE, "fill", filled))
         region = _stronger_region(tree, src, start, end)
