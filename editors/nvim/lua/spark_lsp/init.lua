@@ -31,6 +31,8 @@ local defaults = {
     -- Insert-mode keys; false leaves a key unmapped.
     keys = { accept = '<M-l>', next = '<M-]>', prev = '<M-[>', dismiss = '<C-]>' },
   },
+  -- Show a code action's progress (what is generated, for how long) in the message area.
+  progress = true,
 }
 
 M.config = vim.deepcopy(defaults)
@@ -187,6 +189,9 @@ function M.setup(opts)
   -- Lists (cmd, filetypes, settings.context.exclude) are replaced, not merged.
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
   vim.api.nvim_set_hl(0, 'SparkGhost', { link = 'Comment', default = true })
+  if M.config.progress then
+    require('spark_lsp.progress').attach()
+  end
   vim.api.nvim_create_autocmd('LspAttach', {
     group = vim.api.nvim_create_augroup('spark_lsp.attach', { clear = true }),
     callback = function(ev)
