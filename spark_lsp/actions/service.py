@@ -77,6 +77,7 @@ class Outcome:
     edit: LspEdit | None = None
     message: str | None = None
     cancelled: bool = False
+    retry: ActionData | None = None  # the hand-off the message offers (a refused fast answer)
 
 
 def to_loc(snapshot: DocumentSnapshot, pos: Pos) -> Loc:
@@ -343,7 +344,8 @@ class ActionService:
         if data.kind == ASK_STRONGER or data.tier == "strong" or route.tier != "fast":
             return Outcome(title, message=head)
         self.failures.record(_key(data, target), reason)
-        return Outcome(title, message=head + hint(has_strong))
+        retry = dataclasses.replace(data, tier="strong", note=reason)
+        return Outcome(title, message=head + hint(has_strong), retry=retry)
 
     def _finish(self, data: ActionData, target: Target, raws: list[str], steps: Plan,
                 snapshot: DocumentSnapshot, current_version: Callable[[], int | None],

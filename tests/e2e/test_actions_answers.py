@@ -6,6 +6,7 @@ deadline is the one that counts, and what is offered does not depend on the curs
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from pytest_lsp import LanguageClient
 
-from tests.e2e.lsp import lsp_session
+from tests.e2e.lsp import lsp_session, shown_messages
 from tests.e2e.test_actions_support import (
     FILL,
     GENERATE,
@@ -64,7 +65,7 @@ def tiers() -> Iterator[tuple[FakeModelServer, FakeModelServer]]:
 
 
 def _messages(client: LanguageClient) -> list[str]:
-    return [m.message for m in client.messages]
+    return shown_messages(client)
 
 
 async def _refused(client: LanguageClient, uri: str, at: tuple[int, int], kind: str,
@@ -242,3 +243,27 @@ async def test_what_is_offered_does_not_depend_on_the_column(
         selected = await list_actions(client, uri, (3, 0), (4, 12))
         assert "2 holes in lines 4-5" in one(selected, FILL)["title"]
         assert fast.requests == []
+
+
+async def test_the_refusal_message_has_a_retry_button_that_runs_the_strong_tier(
+        tiers: tuple[FakeModelServer, FakeModelServer], tmp_path: Path) -> None:
+    fast, strong = tiers
+    async with action_session(fast, strong, tmp_path) as client:
+        client.message_choice = "Retry with stronger model"  # type: ignore[attr-defined]
+        uri = open_file(client, tmp_path, "table.py", TEXT, "python")
+        strong.reply = "```python\ndef area(radius: float) -> float:\n" \
+                       "    return math.pi * radius ** 2\n```"
+        fast.reply = "```python\n" + "# area\n" * 30 + "```"
+        resolved = await resolve(client, one(await list_actions(client, uri, STUB), GENERATE))
+        assert resolved.get("edit") is None
+        for _ in range(500):  # the button's retry runs after the resolve has its answer
+            if client.applied_edits:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.02)
+        (request,) = client.message_requests  # type: ignore[attr-defined]
+        assert "not applied" in request.message and "repeats one line" in request.message
+        assert [a.title for a in request.actions] == ["Retry with stronger model"]
+        (applied,) = client.applied_edits  # type: ignore[attr-defined]
+        edit = client.protocol._converter.unstructure(applied.edit)
+        assert "    return math.pi * radius ** 2\n" in apply_edit(TEXT, edit, uri, 1)
+        assert len(strong.requests) == 1
