@@ -9,15 +9,29 @@ import functools
 from spark_lsp.completion import stops
 from spark_lsp.completion.stops import StreamWrapper, TextStream, closing
 
+_EXITS = ("return", "raise")
+_OPEN, _CLOSE = "([{", ")]}"
+
 
 def _leaves_block(line: str, indent: str) -> bool:
     return bool(line.strip()) and len(line) - len(line.lstrip(" \t")) < len(indent)
 
 
+def _ends_body(line: str, indent: str) -> bool:
+    """A complete `return`/`raise` at the body's own indentation: nothing after it runs."""
+    stripped = line.strip()
+    if len(line) - len(line.lstrip(" \t")) != len(indent) or \
+            stripped.split("(", 1)[0].split(" ", 1)[0] not in _EXITS:
+        return False
+    balance = sum(stripped.count(c) for c in _OPEN) - sum(stripped.count(c) for c in _CLOSE)
+    return balance == 0 and not stripped.endswith(("\\", ",", "(", "[", "{"))
+
+
 async def stop_at_block_end(source: TextStream, indent: str, braces: bool) -> TextStream:
     """Keep the text up to the end of the block that the answer continues: before the first
-    line indented less than `indent`, or before the brace that closes the block. The answer's
-    first line continues the prompt's last line, which already carries `indent`."""
+    line indented less than `indent`, or before the brace that closes the block; in indented
+    languages also after a whole `return`/`raise` at `indent`. The answer's first line
+    continues the prompt's last line, which already carries `indent`."""
     async with closing(source):
         pending = ""
         depth = 0
@@ -38,6 +52,8 @@ async def stop_at_block_end(source: TextStream, indent: str, braces: bool) -> Te
                             return
                 yield line + "\n"
                 first = False
+                if not braces and _ends_body(checked, indent):
+                    return
         if pending and not (not braces and not first and _leaves_block(pending, indent)):
             if braces:
                 for i, ch in enumerate(pending):

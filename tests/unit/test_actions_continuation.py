@@ -1,0 +1,72 @@
+"""The stop conditions of a continued body: the block's end (dedent, closing brace, a final
+`return`), the line cap, and the shape check of the answers that get through."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from spark_lsp.actions.continuation import stop_after_lines, stop_at_block_end
+from spark_lsp.actions.shape import AnswerError, Expect, check_code, pick_code
+from spark_lsp.completion.stops import TextStream
+
+
+async def _chunks(text: str, size: int = 3) -> AsyncIterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+async def _run(stream: TextStream) -> str:
+    return "".join([chunk async for chunk in stream])
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # Dedent past the body: the next definition is not part of the answer.
+    ("x = 1\n    y = x\n\n\ndef other():\n    pass\n", "x = 1\n    y = x\n\n\n"),
+    # A final return at the body's indentation ends it, even with more at that indentation.
+    ("if a:\n        return 1\n    return 2\n    print('dead')\n",
+     "if a:\n        return 1\n    return 2\n"),
+    # ... but not a return whose expression goes on.
+    ("return (\n        1 +\n        2)\nfoo()\n", "return (\n        1 +\n        2)\n"),
+])
+async def test_indented_body_ends_where_its_block_ends(text: str, kept: str) -> None:
+    assert await _run(stop_at_block_end(_chunks(text), indent="    ", braces=False)) == kept
+
+
+async def test_brace_body_ends_before_the_closing_brace() -> None:
+    text = "if (a) {\n    return 1;\n  }\n  return 2;\n}\n\nfunction g() {}\n"
+    out = await _run(stop_at_block_end(_chunks(text), indent="  ", braces=True))
+    assert out == "if (a) {\n    return 1;\n  }\n  return 2;\n"
+
+
+async def test_line_cap_keeps_one_line_past_the_limit() -> None:
+    out = await _run(stop_after_lines(_chunks("a\n" * 100, 2), limit=5))
+    assert out.count("\n") == 6
+
+
+EXPECT = Expect("python", "f", 3, "import os\n\n\ndef f():\n    ...\n\n\ndef g():\n    pass\n",
+                (3, 4))
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("x = 1\n" + "y = 2\n" * 10, "repeats one line"),
+    ("a = 1\nb = 2\n" * 6, "repeats"),
+    ("# one\n# two\n# three\nx = 1", "mostly comments"),
+    ("# only\n# comments", "only comments"),
+    ("\n".join(f"v{i} = {i}" for i in range(60)), "far longer"),
+    ("def f():\n    return 1\n\n\ndef g():\n    return 2", "also defines `g`"),
+])
+def test_shape_refusals(code: str, reason: str) -> None:
+    with pytest.raises(AnswerError, match=reason):
+        check_code(code, EXPECT)
+
+
+def test_a_body_with_its_own_helper_is_not_other_top_level_names() -> None:
+    check_code("def helper(x):\n    return x\nreturn helper(1)", EXPECT)
+
+
+def test_of_several_blocks_the_one_defining_the_target_is_picked() -> None:
+    raw = ("```python\nprint(f())\nprint(f())\nprint(f())\n```\n"
+           "```python\ndef f():\n    return 1\n```")
+    assert pick_code(raw, "python", "f") == "def f():\n    return 1"
