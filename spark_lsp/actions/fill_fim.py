@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from spark_lsp.actions import syntax
 from spark_lsp.actions.clean import reindent
 from spark_lsp.actions.continuation import body_stops
 from spark_lsp.actions.edits import TextChange, newline_of, render
@@ -98,7 +99,8 @@ def asks(target: FillTarget, snapshot: DocumentSnapshot, settings: Settings,
     """One completion request per span (bottom-up), each stopped at its block's end."""
     out = []
     limit = line_limit(target.region.last - target.region.first + 1)
-    braces = target.language not in ("python",)
+    rules = syntax.rules_for(target.language)
+    braces = rules.braces if rules is not None else True
     for span in spans(target, snapshot):
         holed, cursor = _holed(snapshot, span)
         ctx = action_context(holed, cursor, settings)
