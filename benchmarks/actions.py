@@ -2,8 +2,8 @@
 (benchmarks/action_cases/, `█` marks the cursor): share of valid edits, junk edits, refusals by
 reason, and the time per action. Saves each run's figures under benchmarks/results/.
 
-    .venv/bin/python benchmarks/actions.py --label after
-    .venv/bin/python benchmarks/actions.py --only py_slugify   # one case, to look at it
+    .venv/bin/python benchmarks/actions.py --label after --timeout-ms 30000
+    .venv/bin/python benchmarks/actions.py --only py_slugify --verbose   # one case, to look
 
 An edit is judged on its own terms, not by the server's validator (so that runs of older code
 are judged alike): the edited file parses with no more errors than before, the new text repeats
@@ -161,8 +161,15 @@ def print_summary(label: str, figures: dict[str, Any]) -> None:
         print(f"  JUNK applied x{n}: {reason}")
 
 
-async def main(label: str, only: str | None, verbose: bool) -> None:
-    settings = settings_mod.resolve([]).settings  # no settings at all: the embedded model
+async def main(label: str, only: str | None, verbose: bool, timeout_ms: int | None,
+               shape: str | None) -> None:
+    actions: dict[str, Any] = {}
+    if timeout_ms is not None:
+        actions["timeout_ms"] = timeout_ms
+    if shape is not None:
+        actions["prompt_shape"] = shape  # older code ignores it (with a settings problem)
+    # No model settings at all: the embedded model.
+    settings = settings_mod.resolve([("benchmark", {"actions": actions})]).settings
     router = Router(settings)
     service = ActionService()
     records: list[dict[str, Any]] = []
@@ -185,8 +192,9 @@ async def main(label: str, only: str | None, verbose: bool) -> None:
     if not only:
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"actions-{label}.json"
-        out.write_text(json.dumps({"label": label, "summary": figures, "records": records},
-                                  indent=1) + "\n")
+        run = {"label": label, "timeout_ms": settings.actions.timeout_ms, "shape": shape,
+               "summary": figures, "records": records}
+        out.write_text(json.dumps(run, indent=1) + "\n")
         print(f"saved {out.relative_to(HERE.parent)}")
 
 
@@ -196,5 +204,9 @@ if __name__ == "__main__":
     parser.add_argument("--label", default="run", help="names the results file")
     parser.add_argument("--only", help="run the cases whose file name contains this")
     parser.add_argument("--verbose", action="store_true", help="print each edit's text")
+    parser.add_argument("--timeout-ms", type=int, help="actions.timeout_ms (default: the "
+                        "setting's); the same for every run that is compared")
+    parser.add_argument("--shape", choices=["completion", "instruction"],
+                        help="actions.prompt_shape (default: auto)")
     args = parser.parse_args()
-    asyncio.run(main(args.label, args.only, args.verbose))
+    asyncio.run(main(args.label, args.only, args.verbose, args.timeout_ms, args.shape))
