@@ -61,9 +61,14 @@ def _is_whole(code: str, name: str, language: str) -> bool:
     """Whether the code is the whole definition (signature included), not only its body."""
     if defines(code, language, name):
         return True
-    first = next((line for line in code.split("\n") if line.strip()), "")
-    return re.search(rf"(?<![\w$.]){re.escape(name)}\s*[(<=:]", first) is not None \
-        and not first.lstrip().startswith(("return", "yield", "print"))
+    first = next((line for line in code.split("\n") if line.strip()), "").strip()
+    word = re.escape(name)
+    if re.search(rf"\b(def|function|fn|func)\b.*(?<![\w$.]){word}\s*[(<]", first):
+        return True
+    # A method (`get(key: string): number {`) or a const-bound function (`const f = (…) =>`).
+    return bool(re.match(rf"(?:(?:public|private|protected|static|async|export|const|let|"
+                         rf"var)\s+)*{word}\s*(?:[(<]|=\s*(?:async\s*)?\()", first)) \
+        and first.endswith(("{", "=>", "=> {"))
 
 
 def rewrite_change(region: Region, raw: str, language: str, unit: str,
