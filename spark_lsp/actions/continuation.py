@@ -4,10 +4,12 @@ indentation, and these stream wrappers end its answer where the block ends.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from spark_lsp.completion import stops
 from spark_lsp.completion.stops import StreamWrapper, TextStream, closing
+from spark_lsp.models.base import ModelRequest
 
 _EXITS = ("return", "raise")
 _OPEN, _CLOSE = "([{", ")]}"
@@ -27,15 +29,27 @@ def _ends_body(line: str, indent: str) -> bool:
     return balance == 0 and not stripped.endswith(("\\", ",", "(", "[", "{"))
 
 
-async def stop_at_block_end(source: TextStream, indent: str, braces: bool) -> TextStream:
+def own_indentation(request: ModelRequest) -> tuple[ModelRequest, bool]:
+    """A prompt-only continuation (no suffix) ends at the line break, not in the cursor's
+    indentation: a small model that sees trailing spaces starts a new line, often at column 0.
+    The model then writes the indentation itself. Returns the request, and whether it did."""
+    prompt = request.prompt.rstrip(" \t")
+    if request.suffix or not prompt.endswith("\n") or prompt == request.prompt:
+        return request, False
+    return dataclasses.replace(request, prompt=prompt, prefix=request.prefix.rstrip(" \t")), True
+
+
+async def stop_at_block_end(source: TextStream, indent: str, braces: bool,
+                            continues_line: bool = True) -> TextStream:
     """Keep the text up to the end of the block that the answer continues: before the first
     line indented less than `indent`, or before the brace that closes the block; in indented
     languages also after a whole `return`/`raise` at `indent`. The answer's first line
-    continues the prompt's last line, which already carries `indent`."""
+    continues the prompt's last line, which already carries `indent` (unless not
+    `continues_line`: then it carries its own)."""
     async with closing(source):
         pending = ""
         depth = 0
-        first = True
+        first = continues_line
         async for chunk in source:
             pending += chunk
             while "\n" in pending:
@@ -76,10 +90,12 @@ async def stop_after_lines(source: TextStream, limit: int) -> TextStream:
                 return
 
 
-def body_stops(indent: str, braces: bool, limit: int, next_line: str = "") -> list[StreamWrapper]:
+def body_stops(indent: str, braces: bool, limit: int, next_line: str = "",
+               continues_line: bool = True) -> list[StreamWrapper]:
     """The stop conditions for a body (or a hole) continued at `indent`, in order."""
     wrappers: list[StreamWrapper] = [
-        functools.partial(stop_at_block_end, indent=indent, braces=braces),
+        functools.partial(stop_at_block_end, indent=indent, braces=braces,
+                          continues_line=continues_line),
         functools.partial(stop_after_lines, limit=limit),
         stops.stop_at_repeated_line,
     ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from spark_lsp.actions import syntax
 from spark_lsp.actions.clean import reindent
-from spark_lsp.actions.continuation import body_stops
+from spark_lsp.actions.continuation import body_stops, own_indentation
 from spark_lsp.actions.edits import TextChange, newline_of, render
 from spark_lsp.actions.fill import expectation, region_placement
 from spark_lsp.actions.generate import action_context
@@ -104,9 +104,10 @@ def asks(target: FillTarget, snapshot: DocumentSnapshot, settings: Settings,
     for span in spans(target, snapshot):
         holed, cursor = _holed(snapshot, span)
         ctx = action_context(holed, cursor, settings)
-        request = completion_request(ctx, style, model, stop=(),
-                                     max_tokens=settings.actions.max_tokens)
-        wrappers = body_stops(span.indent, braces, limit, _next_code_line(snapshot, span.last))
+        request, trimmed = own_indentation(completion_request(
+            ctx, style, model, stop=(), max_tokens=settings.actions.max_tokens))
+        wrappers = body_stops(span.indent, braces, limit, _next_code_line(snapshot, span.last),
+                              continues_line=not trimmed)
         out.append(Ask(span, request, tuple(wrappers)))
     return out
 

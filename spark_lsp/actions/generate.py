@@ -68,9 +68,10 @@ def task_lines(target: GenerateTarget) -> int:
     return max(1, target.function_text.count("\n") + 1) if target.task == "body" else 4
 
 
-def fim_stops(target: GenerateTarget) -> list[StreamWrapper]:
+def fim_stops(target: GenerateTarget, continues_line: bool = True) -> list[StreamWrapper]:
     """Where a continued body ends: the end of its block, a line cap, a repeated line."""
-    return body_stops(target.placement.indent, target.braces, line_limit(task_lines(target)))
+    return body_stops(target.placement.indent, target.braces, line_limit(task_lines(target)),
+                      continues_line=continues_line)
 
 
 def request(target: GenerateTarget, snapshot: DocumentSnapshot, settings: Settings,

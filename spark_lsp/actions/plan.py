@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from spark_lsp.actions import fill, fill_fim, generate, stronger
+from spark_lsp.actions.continuation import own_indentation
 from spark_lsp.actions.edits import TextChange
 from spark_lsp.actions.kinds import ActionData
 from spark_lsp.actions.retry import LONGER_BUDGET, longer, with_note
@@ -46,7 +47,11 @@ def plan(data: ActionData, target: Target, snapshot: DocumentSnapshot, settings:
     spans: tuple[fill_fim.Span, ...] = ()
     if isinstance(target, GenerateTarget):
         request, fim = generate.request(target, snapshot, settings, style, model)
-        steps = [Step(request, tuple(generate.fim_stops(target)) if fim else ())]
+        trimmed = False
+        if fim:
+            request, trimmed = own_indentation(request)
+        stops = tuple(generate.fim_stops(target, not trimmed)) if fim else ()
+        steps = [Step(request, stops)]
     elif isinstance(target, FillTarget) and generate.completion_shaped(style, settings):
         asks = fill_fim.asks(target, snapshot, settings, style, model)
         steps = [Step(a.request, a.stops) for a in asks]
