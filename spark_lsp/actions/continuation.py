@@ -90,6 +90,22 @@ async def stop_after_lines(source: TextStream, limit: int) -> TextStream:
                 return
 
 
+async def stop_after_fence(source: TextStream) -> TextStream:
+    """Stop after the line that closes the answer's first fenced code block: what a small model
+    writes after it (usage, prose, more blocks) is never used."""
+    async with closing(source):
+        pending, opened = "", False
+        async for chunk in source:
+            yield chunk
+            pending += chunk
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                if line.strip().startswith(("```", "~~~")):
+                    if opened:
+                        return
+                    opened = True
+
+
 def body_stops(indent: str, braces: bool, limit: int, next_line: str = "",
                continues_line: bool = True) -> list[StreamWrapper]:
     """The stop conditions for a body (or a hole) continued at `indent`, in order."""

@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from spark_lsp.actions import fill, fill_fim, generate, stronger
-from spark_lsp.actions.continuation import own_indentation
+from spark_lsp.actions.continuation import own_indentation, stop_after_fence
 from spark_lsp.actions.edits import TextChange
 from spark_lsp.actions.kinds import ActionData
 from spark_lsp.actions.retry import LONGER_BUDGET, longer, with_note
@@ -60,6 +60,9 @@ def plan(data: ActionData, target: Target, snapshot: DocumentSnapshot, settings:
         steps = [Step(fill.request(target, snapshot, settings, style, model))]
     else:
         steps = [Step(stronger.request(target, snapshot, settings, style, model))]
+    if style != "chat" and not fim and not spans:
+        # An instruction to a completion-style model: its first fenced block is the answer.
+        steps = [dataclasses.replace(s, stops=(*s.stops, stop_after_fence)) for s in steps]
     if data.tier == "strong":
         steps = [dataclasses.replace(s, request=with_note(s.request, data.note)) for s in steps]
         if route.fell_back:  # no strong tier: the same one, with a longer budget

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from spark_lsp.actions.continuation import stop_after_lines, stop_at_block_end
+from spark_lsp.actions.continuation import stop_after_fence, stop_after_lines, stop_at_block_end
 from spark_lsp.actions.shape import AnswerError, Expect, check_code, pick_code
 from spark_lsp.completion.stops import TextStream
 
@@ -43,6 +43,12 @@ async def test_brace_body_ends_before_the_closing_brace() -> None:
 async def test_line_cap_keeps_one_line_past_the_limit() -> None:
     out = await _run(stop_after_lines(_chunks("a\n" * 100, 2), limit=5))
     assert out.count("\n") == 6
+
+
+async def test_an_instruction_answer_ends_with_its_first_fenced_block() -> None:
+    text = "Here:\n```python\nx = 1\n```\nUsage:\n```python\nprint(x)\n```\n"
+    out = await _run(stop_after_fence(_chunks(text, 5)))
+    assert out.startswith("Here:\n```python\nx = 1\n```") and "print" not in out
 
 
 EXPECT = Expect("python", "f", 3, "import os\n\n\ndef f():\n    ...\n\n\ndef g():\n    pass\n",
