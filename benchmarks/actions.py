@@ -84,7 +84,7 @@ def judge(language: str, before: str, after: str, new_text: str) -> str | None:
 def reason_of(message: str | None) -> str:
     """A refusal's reason without the action's title, its details or figures."""
     text = message or "no message"
-    text = text.split("not applied: ", 1)[-1]
+    text = text.split("not applied: ", 1)[-1].split(". Use the code action", 1)[0]
     text = re.sub(r"`[^`]*`", "`…`", text)
     text = re.sub(r"\d+", "N", text)
     return text.split(" (", 1)[0].split("; ", 1)[0].rstrip(".")[:90]
@@ -161,6 +161,17 @@ def print_summary(label: str, figures: dict[str, Any]) -> None:
         print(f"  JUNK applied x{n}: {reason}")
 
 
+def resummarize(path: Path) -> None:
+    """Print (and save back) a results file's figures, its reasons read again from messages."""
+    run = json.loads(path.read_text())
+    for record in run["records"]:
+        if record["result"] == "refused":
+            record["reason"] = reason_of(record.get("message"))
+    run["summary"] = summary(run["records"])
+    path.write_text(json.dumps(run, indent=1) + "\n")
+    print_summary(run["label"], run["summary"])
+
+
 async def main(label: str, only: str | None, verbose: bool, timeout_ms: int | None,
                shape: str | None) -> None:
     actions: dict[str, Any] = {}
@@ -208,5 +219,9 @@ if __name__ == "__main__":
                         "setting's); the same for every run that is compared")
     parser.add_argument("--shape", choices=["completion", "instruction"],
                         help="actions.prompt_shape (default: auto)")
+    parser.add_argument("--resummarize", type=Path, help="recompute a saved run's figures")
     args = parser.parse_args()
+    if args.resummarize:
+        resummarize(args.resummarize)
+        raise SystemExit(0)
     asyncio.run(main(args.label, args.only, args.verbose, args.timeout_ms, args.shape))

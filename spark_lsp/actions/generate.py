@@ -18,6 +18,7 @@ from spark_lsp.actions.shape import (
     Expect,
     check_code,
     comment_of,
+    defines,
     line_limit,
     pick_code,
 )
@@ -209,6 +210,8 @@ def change_for_answer(target: GenerateTarget, raw: str, snapshot: DocumentSnapsh
     if not code.strip():
         raise AnswerError("the model's answer has no code")
     check_code(code, expectation(target, snapshot))
+    if fim and defines(code, target.language, target.name):
+        raise AnswerError(f"the answer defines `{target.name}` again inside its body")
     placement = target.placement
     if target.task == "create":
         tree = parse(target.language, code)

@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from spark_lsp.actions import generate
 from spark_lsp.actions.continuation import stop_after_fence, stop_after_lines, stop_at_block_end
+from spark_lsp.actions.detect import stub_target
 from spark_lsp.actions.shape import AnswerError, Expect, check_code, pick_code
+from spark_lsp.actions.syntax import Source
 from spark_lsp.completion.stops import TextStream
+from spark_lsp.documents.store import DocumentStore
 
 
 async def _chunks(text: str, size: int = 3) -> AsyncIterator[str]:
@@ -76,3 +80,16 @@ def test_of_several_blocks_the_one_defining_the_target_is_picked() -> None:
     raw = ("```python\nprint(f())\nprint(f())\nprint(f())\n```\n"
            "```python\ndef f():\n    return 1\n```")
     assert pick_code(raw, "python", "f") == "def f():\n    return 1"
+
+
+def test_a_continued_body_that_defines_the_function_again_is_refused() -> None:
+    store = DocumentStore()
+    text = "pub fn mean(values: &[f64]) -> Option<f64> {\n    todo!()\n}\n"
+    store.open("file:///m.rs", "rust", 1, text)
+    snap = store.snapshot("file:///m.rs")
+    assert snap is not None and snap.tree is not None
+    target = stub_target(snap.tree, Source(snap), (1, 4))
+    assert target is not None
+    answer = "    fn mean(values: &[f64]) -> Option<f64> {\n        None\n    }\n"
+    with pytest.raises(AnswerError, match="defines `mean` again"):
+        generate.change_for_answer(target, answer, snap, fim=True)
