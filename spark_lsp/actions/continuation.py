@@ -30,13 +30,32 @@ def _ends_body(line: str, indent: str) -> bool:
 
 
 def own_indentation(request: ModelRequest) -> tuple[ModelRequest, bool]:
-    """A prompt-only continuation (no suffix) ends at the line break, not in the cursor's
-    indentation: a small model that sees trailing spaces starts a new line, often at column 0.
-    The model then writes the indentation itself. Returns the request, and whether it did."""
+    """A prompt-only continuation (no suffix) ends with the line before the body, without its
+    line break or the body's indentation: a small model that sees them starts a new line, often
+    at column 0; one that sees the line end writes the break and the indentation itself. The
+    answer then starts by ending that line (see `skip_first_line`). Returns the request, and
+    whether it did."""
     prompt = request.prompt.rstrip(" \t")
-    if request.suffix or not prompt.endswith("\n") or prompt == request.prompt:
+    if request.suffix or not prompt.endswith("\n"):
         return request, False
-    return dataclasses.replace(request, prompt=prompt, prefix=request.prefix.rstrip(" \t")), True
+    prompt = prompt.rstrip("\r\n")
+    prefix = request.prefix.rstrip(" \t").rstrip("\r\n")
+    return dataclasses.replace(request, prompt=prompt, prefix=prefix), True
+
+
+async def skip_first_line(source: TextStream) -> TextStream:
+    """Drop the answer's text up to its first line break: the end of the prompt's last line
+    (a signature, a docstring, a TODO comment), which is not part of the body."""
+    async with closing(source):
+        skipping = True
+        async for chunk in source:
+            if skipping:
+                cut = chunk.find("\n")
+                if cut < 0:
+                    continue
+                skipping, chunk = False, chunk[cut + 1 :]
+            if chunk:
+                yield chunk
 
 
 async def stop_at_block_end(source: TextStream, indent: str, braces: bool,
@@ -109,7 +128,8 @@ async def stop_after_fence(source: TextStream) -> TextStream:
 def body_stops(indent: str, braces: bool, limit: int, next_line: str = "",
                continues_line: bool = True) -> list[StreamWrapper]:
     """The stop conditions for a body (or a hole) continued at `indent`, in order."""
-    wrappers: list[StreamWrapper] = [
+    wrappers: list[StreamWrapper] = [] if continues_line else [skip_first_line]
+    wrappers += [
         functools.partial(stop_at_block_end, indent=indent, braces=braces,
                           continues_line=continues_line),
         functools.partial(stop_after_lines, limit=limit),

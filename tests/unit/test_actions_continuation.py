@@ -8,7 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from spark_lsp.actions import generate
-from spark_lsp.actions.continuation import stop_after_fence, stop_after_lines, stop_at_block_end
+from spark_lsp.actions.continuation import (
+    skip_first_line,
+    stop_after_fence,
+    stop_after_lines,
+    stop_at_block_end,
+)
 from spark_lsp.actions.detect import stub_target
 from spark_lsp.actions.shape import AnswerError, Expect, check_code, pick_code
 from spark_lsp.actions.syntax import Source
@@ -42,6 +47,11 @@ async def test_brace_body_ends_before_the_closing_brace() -> None:
     text = "if (a) {\n    return 1;\n  }\n  return 2;\n}\n\nfunction g() {}\n"
     out = await _run(stop_at_block_end(_chunks(text), indent="  ", braces=True))
     assert out == "if (a) {\n    return 1;\n  }\n  return 2;\n"
+
+
+async def test_after_a_prompt_that_ends_mid_line_the_first_line_is_dropped() -> None:
+    out = await _run(skip_first_line(_chunks(' more"""\n    return 1\n')))
+    assert out == "    return 1\n"
 
 
 async def test_line_cap_keeps_one_line_past_the_limit() -> None:

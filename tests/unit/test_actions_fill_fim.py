@@ -68,8 +68,8 @@ async def _fill(replies: list[str]) -> tuple[str | None, str | None, Continuing]
 async def test_each_hole_is_continued_in_place_last_first() -> None:
     # The model runs on past each hole: into the code after it, and out of the block.
     after, message, backend = await _fill([
-        "    text = open(path).read()\n    return text\n",
-        "        raise ValueError(path)\n    # TODO: read it\n",
+        "\n    text = open(path).read()\n    return text\n",
+        "\n        raise ValueError(path)\n    # TODO: read it\n",
     ])
     assert message is None
     assert after == TEXT.replace("        # TODO: give up\n        ...\n",
@@ -77,10 +77,10 @@ async def test_each_hole_is_continued_in_place_last_first() -> None:
         "    # TODO: read it\n", "    text = open(path).read()\n")
     first, second = backend.requests
     # The TODO comment is the instruction; the model writes the indentation itself.
-    assert first.prompt.endswith("    # TODO: read it\n")
-    assert second.prompt.endswith("        # TODO: give up\n")
+    assert first.prompt.endswith("    # TODO: read it")
+    assert second.prompt.endswith("        # TODO: give up")
 
 
 async def test_a_junk_continuation_is_refused() -> None:
-    after, message, _ = await _fill(["    # TODO\n    # TODO\n", "        pass\n"])
+    after, message, _ = await _fill(["\n    # TODO\n    # TODO\n", "\n        pass\n"])
     assert after is None and message is not None and "only comments" in message
