@@ -43,7 +43,11 @@ local function on_progress(ev)
   remember(text)
   vim.g.spark_progress = M.text
   vim.schedule(function()
-    vim.api.nvim_echo({ { text, value.kind == 'end' and 'Normal' or 'MoreMsg' } }, false, {})
+    -- One screen line: a longer message would stop the editor with a hit-enter prompt.
+    local width = math.max(vim.v.echospace, 10)
+    local shown = vim.fn.strcharlen(text) > width
+      and vim.fn.strcharpart(text, 0, width - 1) .. '…' or text
+    vim.api.nvim_echo({ { shown, value.kind == 'end' and 'Normal' or 'MoreMsg' } }, false, {})
   end)
 end
 
