@@ -379,10 +379,49 @@ async def _run_action(ls: SparkServer, raw: Any, request_id: Any = None) -> Outc
     support = action_lsp.client_support(ls.client_capabilities)
     progress = action_lsp.LspProgress(ls.work_done_progress) if support.progress else None
     outcome = await ls.session.run_action(data, progress, request_id)
+    retry = action_lsp.retry_request(outcome) if support.message_actions else None
+    if retry is not None and outcome.retry is not None:
+        _background(_offer_retry(ls, retry, outcome.retry.to_json()))
+        return outcome
     message = action_lsp.message(outcome)
     if message is not None:
         ls.window_show_message(message)
     return outcome
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Any) -> None:
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+async def _offer_retry(ls: SparkServer, request: types.ShowMessageRequestParams,
+                       retry: Any) -> None:
+    """Show the refusal with its "Retry with stronger model" button; run the retry if chosen
+    (its edit arrives as workspace/applyEdit). The request that failed has its answer already."""
+    try:
+        chosen = await ls.window_show_message_request_async(request)
+    except Exception as exc:  # a client that fails this request must not stop the server
+        log.debug("window/showMessageRequest failed: %s", exc)
+        return
+    if chosen is not None and chosen.title == action_lsp.RETRY_ITEM:
+        await _apply(ls, await _run_action(ls, retry))
+
+
+async def _apply(ls: SparkServer, outcome: Outcome) -> None:
+    """An outcome's edit through workspace/applyEdit (a warning if the editor refuses it)."""
+    if outcome.edit is None:
+        return
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+        edit=action_lsp.workspace_edit(outcome.edit, outcome.title,
+                                       action_lsp.client_support(ls.client_capabilities)),
+        label=outcome.title))
+    if not result.applied:
+        _show_warning(ls, f"{outcome.title}: the editor did not apply the edit"
+                      + (f" ({result.failure_reason})" if result.failure_reason else ""))
 
 
 @server.feature(types.CODE_ACTION_RESOLVE)
@@ -395,14 +434,7 @@ async def resolve_code_action(ls: SparkServer, action: types.CodeAction) -> type
 async def run_action(ls: SparkServer, *arguments: Any) -> None:
     """For clients that do not resolve code actions: run the model, then workspace/applyEdit."""
     outcome = await _run_action(ls, arguments[0] if arguments else None, ls.protocol.msg_id)
-    if outcome.edit is not None:
-        result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=action_lsp.workspace_edit(outcome.edit, outcome.title,
-                                           action_lsp.client_support(ls.client_capabilities)),
-            label=outcome.title))
-        if not result.applied:
-            _show_warning(ls, f"{outcome.title}: the editor did not apply the edit"
-                          + (f" ({result.failure_reason})" if result.failure_reason else ""))
+    await _apply(ls, outcome)
 
 
 @server.feature(types.SHUTDOWN)

@@ -68,9 +68,12 @@ class CompletionSettings:
 class ActionsSettings:
     stronger_threshold: float | Literal["auto"] = "auto"
     max_tokens: int = 1024  # per code-action answer (completions use the tier's max_tokens)
-    # A whole code-action answer may take this long; the tier's timeout_ms still bounds each
-    # wait for data. (A tier's own timeout_ms bounds a whole completion: too short here.)
+    # A whole code action may take this long, for every provider (the tier's timeout_ms, which
+    # bounds a completion, does not cut it short).
     timeout_ms: int = 120_000
+    # How actions ask the model: "completion" continues the code (small and FIM models),
+    # "instruction" asks for a fenced block (chat models); "auto" picks by the provider.
+    prompt_shape: Literal["auto", "completion", "instruction"] = "auto"
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,7 @@ def stub_target(tree: Tree, src: Source, loc: Loc) -> GenerateTarget | None:
         anchor=placement.start,
         braces=src.rules.braces,
         indent_unit=unit,
+        rows=(outer.start_point.row, outer.end_point.row),
     )
 
 

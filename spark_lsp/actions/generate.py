@@ -10,10 +10,21 @@ import re
 from tree_sitter import Node
 
 from spark_lsp.actions import syntax
-from spark_lsp.actions.clean import extract_code, reindent
+from spark_lsp.actions.clean import reindent
+from spark_lsp.actions.continuation import body_stops
 from spark_lsp.actions.edits import TextChange, apply, newline_of, offset, render
+from spark_lsp.actions.shape import (
+    AnswerError,
+    Expect,
+    check_code,
+    comment_of,
+    defines,
+    line_limit,
+    pick_code,
+)
 from spark_lsp.actions.targets import GenerateTarget, Loc
 from spark_lsp.actions.validate import parse
+from spark_lsp.completion.stops import StreamWrapper
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import current_engine
 from spark_lsp.context.types import PromptContext
@@ -24,9 +35,7 @@ from spark_lsp.prompts.actions import action_request, create_function_prompt, ge
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.settings import ModelSettings, Settings
 
-
-class AnswerError(ValueError):
-    """A model answer that cannot become an edit; the message says why (shown to the user)."""
+__all__ = ["AnswerError", "action_context", "change_for_answer", "fim_stops", "request"]
 
 
 def action_context(snapshot: DocumentSnapshot, loc: Loc, settings: Settings) -> PromptContext:
@@ -49,11 +58,28 @@ def _holed(target: GenerateTarget, snapshot: DocumentSnapshot) -> tuple[Document
     return holed, cursor
 
 
+def completion_shaped(style: PromptStyle, settings: Settings) -> bool:
+    """Whether an action asks the model to continue the code (completion-style and FIM models)
+    rather than to follow an instruction (chat models), as `actions.prompt_shape` says."""
+    shape = settings.actions.prompt_shape
+    return style != "chat" if shape == "auto" else shape == "completion"
+
+
+def task_lines(target: GenerateTarget) -> int:
+    return max(1, target.function_text.count("\n") + 1) if target.task == "body" else 4
+
+
+def fim_stops(target: GenerateTarget, continues_line: bool = True) -> list[StreamWrapper]:
+    """Where a continued body ends: the end of its block, a line cap, a repeated line."""
+    return body_stops(target.placement.indent, target.braces, line_limit(task_lines(target)),
+                      continues_line=continues_line)
+
+
 def request(target: GenerateTarget, snapshot: DocumentSnapshot, settings: Settings,
             style: PromptStyle, model: ModelSettings) -> tuple[ModelRequest, bool]:
     """The model request, and whether it is a fill-in-the-middle one (answer = the bare body)."""
     max_tokens = settings.actions.max_tokens
-    if target.task == "body" and style != "chat":
+    if target.task == "body" and completion_shaped(style, settings):
         holed, cursor = _holed(target, snapshot)
         ctx = action_context(holed, cursor, settings)
         return completion_request(ctx, style, model, stop=(), max_tokens=max_tokens), True
@@ -160,15 +186,32 @@ def fim_body(code: str, indent: str, braces: bool) -> str:
     return "\n".join(kept).rstrip()
 
 
+def expectation(target: GenerateTarget, snapshot: DocumentSnapshot) -> Expect:
+    return Expect(target.language, target.name, task_lines(target), snapshot.text,
+                  target.rows, comment_of(target.language))
+
+
+def _still_a_stub(body: str, language: str) -> bool:
+    rules = syntax.rules_for(language)
+    if rules is None:
+        return False
+    lines = [line.strip() for line in body.split("\n") if line.strip()]
+    code = [line for line in lines if not line.startswith(rules.comment)]
+    return len(code) == 1 and rules.stub.fullmatch(code[0]) is not None
+
+
 def change_for_answer(target: GenerateTarget, raw: str, snapshot: DocumentSnapshot,
                       fim: bool = False) -> TextChange:
     """The edit for a model answer; raises AnswerError when the answer holds no usable code."""
-    code = extract_code(raw, target.language)
+    code = pick_code(raw, target.language, target.name)
     if fim:
         code = fim_body(target.placement.indent + code.lstrip(" \t"), target.placement.indent,
                         target.braces) if code else code
     if not code.strip():
         raise AnswerError("the model's answer has no code")
+    check_code(code, expectation(target, snapshot))
+    if fim and defines(code, target.language, target.name):
+        raise AnswerError(f"the answer defines `{target.name}` again inside its body")
     placement = target.placement
     if target.task == "create":
         tree = parse(target.language, code)
@@ -181,6 +224,8 @@ def change_for_answer(target: GenerateTarget, raw: str, snapshot: DocumentSnapsh
     body = code if fim else body_of_answer(target, code, _keeps_docstring(target))
     if not body.strip():
         raise AnswerError(f"the answer has no body for `{target.name}`")
+    if _still_a_stub(body, target.language):
+        raise AnswerError(f"the answer leaves `{target.name}` a stub")
     lines = reindent(body, placement.indent, target.indent_unit)
     kept = [line for line in placement.kept if line.strip() and line.strip() not in body]
     if kept:

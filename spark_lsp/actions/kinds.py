@@ -48,9 +48,14 @@ class ActionData:
     end: Pos
     kind: str
     task: str
+    # A retry: "strong" asks the strong tier (or the fast one with a longer budget), and
+    # `note` says what went wrong with the answer before.
+    tier: str = ""
+    note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        retry = {"tier": self.tier, "note": self.note} if self.tier else {}
+        return {**retry,
             "uri": self.uri,
             "version": self.version,
             "range": {
@@ -82,4 +87,8 @@ class ActionData:
             raise BadActionData(f"task {task!r} does not belong to {kind}")
         if min(*start, *end) < 0:
             raise BadActionData("action range has a negative position")
-        return cls(uri=uri, version=version, start=start, end=end, kind=kind, task=task)
+        tier, note = raw.get("tier") or "", raw.get("note") or ""
+        if tier not in ("", "strong") or not isinstance(note, str):
+            raise BadActionData(f"bad retry tier {tier!r} or note")
+        return cls(uri=uri, version=version, start=start, end=end, kind=kind, task=task,
+                   tier=tier, note=note[:500])

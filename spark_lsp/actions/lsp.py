@@ -29,6 +29,7 @@ class ClientSupport:
     literals: bool = True  # takes CodeAction objects, not just Commands
     progress: bool = False  # server-initiated work-done progress
     confirmations: bool = False  # change annotations that need the user's confirmation
+    message_actions: bool = False  # buttons on a message (window/showMessageRequest)
 
 
 def client_support(caps: types.ClientCapabilities | None) -> ClientSupport:
@@ -43,6 +44,8 @@ def client_support(caps: types.ClientCapabilities | None) -> ClientSupport:
         literals=bool(action and action.code_action_literal_support),
         progress=bool(window and window.work_done_progress),
         confirmations=bool(edits and edits.change_annotation_support),
+        message_actions=bool(window and window.show_message
+                             and window.show_message.message_action_item),
     )
 
 
@@ -101,6 +104,18 @@ def message(outcome: Outcome) -> types.ShowMessageParams | None:
         return None
     kind = types.MessageType.Info if outcome.cancelled else types.MessageType.Warning
     return types.ShowMessageParams(type=kind, message=outcome.message)
+
+
+RETRY_ITEM = "Retry with stronger model"
+
+
+def retry_request(outcome: Outcome) -> types.ShowMessageRequestParams | None:
+    """The refusal as a message with a "Retry with stronger model" button (None: no retry)."""
+    if outcome.message is None or outcome.retry is None:
+        return None
+    return types.ShowMessageRequestParams(type=types.MessageType.Warning,
+                                          message=outcome.message,
+                                          actions=[types.MessageActionItem(title=RETRY_ITEM)])
 
 
 class LspProgress:

@@ -65,12 +65,31 @@ def _definition_label(node: Node, src: Source) -> str:
     return f"{kind} `{name}`"
 
 
+def _trailing_comment_rows(src: Source, first: int, last: int) -> int:
+    """The last row of an indented definition's body, counting the comment lines that follow it
+    deeper indented (tree-sitter leaves a block's trailing comments outside the definition)."""
+    if src.rules is None or src.rules.braces:
+        return last
+    base = len(indent_of(src.lines[first]))
+    row, found = last + 1, last
+    while row < len(src.lines):
+        line = src.lines[row]
+        if line.strip():
+            if len(indent_of(line)) <= base or not line.strip().startswith(src.rules.comment):
+                break
+            found = row
+        row += 1
+    return found
+
+
 def _node_region(node: Node, src: Source) -> Region:
     outer = node
     while outer.parent is not None and outer.parent.type in ("decorated_definition",
                                                             "export_statement"):
         outer = outer.parent
-    return _region(src, outer.start_point.row, outer.end_point.row, _definition_label(node, src))
+    first = outer.start_point.row
+    last = _trailing_comment_rows(src, first, outer.end_point.row)
+    return _region(src, first, last, _definition_label(node, src))
 
 
 def definition_regions(tree: Tree, src: Source, loc: Loc) -> list[Region]:

@@ -11,14 +11,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from spark_lsp.actions import fill, generate, stronger
 from spark_lsp.actions.clean import unclosed_fence
 from spark_lsp.actions.complexity import measure, threshold
-from spark_lsp.actions.detect import generate_targets
+from spark_lsp.actions.detect import generate_targets, stub_target
 from spark_lsp.actions.edits import apply, lsp_range
-from spark_lsp.actions.generate import AnswerError
 from spark_lsp.actions.kinds import (
     ASK_STRONGER,
     FILL_TEMPLATE,
@@ -26,35 +24,29 @@ from spark_lsp.actions.kinds import (
     ActionData,
     Pos,
 )
+from spark_lsp.actions.plan import Plan, change, plan
 from spark_lsp.actions.regions import definition_regions, fill_target, selection_region
+from spark_lsp.actions.retry import Failures, Key, hint, retry_title
+from spark_lsp.actions.running import ProgressSink, Watch, collect
+from spark_lsp.actions.shape import AnswerError
 from spark_lsp.actions.syntax import Loc, Source
 from spark_lsp.actions.targets import FillTarget, GenerateTarget, Region, StrongerTarget
 from spark_lsp.actions.validate import check
-from spark_lsp.completion.bounds import ACTION
-from spark_lsp.completion.stops import stop_at_bounds
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import utf16_to_index
-from spark_lsp.models.base import ModelError, ModelRequest
+from spark_lsp.models.base import ModelError
 from spark_lsp.models.router import Route, Router, offers_stronger
 from spark_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Target = GenerateTarget | FillTarget | StrongerTarget
-_REPORT_EVERY_S = 0.25
 _DEADLINE_FRACTION = 0.97  # an answer that took this much of timeout_ms was likely cut by it
 _TASK_TITLES = {"improve": "improve", "fix": "fix", "explain": "explain as a comment"}
 FALLBACK_NOTE = " (fast tier: no strong model configured)"
 
 
-class ProgressSink(Protocol):
-    """Work-done progress as the service reports it; `on_cancel` runs if the user cancels."""
-
-    async def begin(self, title: str, message: str, on_cancel: Callable[[], None]) -> None: ...
-
-    def report(self, message: str) -> None: ...
-
-    def end(self, message: str) -> None: ...
+__all__ = ["ActionService", "LspEdit", "Offer", "Outcome", "ProgressSink", "cut_off"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +77,7 @@ class Outcome:
     edit: LspEdit | None = None
     message: str | None = None
     cancelled: bool = False
+    retry: ActionData | None = None  # the hand-off the message offers (a refused fast answer)
 
 
 def to_loc(snapshot: DocumentSnapshot, pos: Pos) -> Loc:
@@ -104,6 +97,47 @@ def cut_off(raw: str, elapsed_s: float, timeout_ms: int) -> str | None:
     if unclosed_fence(raw):
         return "the answer was cut off (its code block never ends)"
     return None
+
+
+def _key(data: ActionData, target: Target) -> Key:
+    """A target's identity on one document version (where a retry is offered again)."""
+    if isinstance(target, GenerateTarget):
+        where = f"{target.name}@{target.placement.start}"
+    else:
+        where = f"{target.region.first}-{target.region.last}"
+    return data.uri, data.version, data.kind, data.task, where
+
+
+def _what(target: Target) -> str:
+    """What progress says is being generated."""
+    if isinstance(target, GenerateTarget):
+        return f"generating `{target.name}`"
+    if isinstance(target, FillTarget):
+        return f"filling {target.region.label}"
+    return f"{target.task} {target.region.label}"
+
+
+async def _ask_all(route: Route, steps: Plan, watch: Watch) -> list[str]:
+    """Each step's answer in turn, all within the plan's one deadline."""
+    raws = []
+    deadline = time.monotonic() + steps.deadline_ms / 1000
+    for i, step in enumerate(steps.steps):
+        if len(steps.steps) > 1:
+            watch.step = f" (part {i + 1} of {len(steps.steps)})"
+        left_ms = steps.deadline_ms if i == 0 else \
+            max(1, int((deadline - time.monotonic()) * 1000))
+        request = dataclasses.replace(step.request, deadline_ms=left_ms)
+        raws.append(await collect(route.backend, request, step.stops, watch))
+    return raws
+
+
+def settle(src: Source, loc: Loc) -> Loc:
+    """A cursor in a line's indentation counts as on its first character (what is offered
+    must not depend on the column)."""
+    row, index = loc
+    line = src.lines[row] if 0 <= row < len(src.lines) else ""
+    width = len(line) - len(line.lstrip(" \t"))
+    return (row, width) if line.strip() and index < width else loc
 
 
 def _stronger_region(tree: Any, src: Source, start: Loc, end: Loc) -> Region | None:
@@ -131,6 +165,7 @@ class ActionService:
 
     def __init__(self) -> None:
         self._requests: dict[Any, asyncio.Task[Any]] = {}
+        self.failures = Failures()  # fast-tier failures: a retry is offered on their target
 
     # -- listing (no model) ------------------------------------------------------------------
 
@@ -140,10 +175,19 @@ class ActionService:
         src = Source(snapshot)
         if tree is None or src.rules is None or snapshot.language is None:
             return []
-        found: list[tuple[str, str, Target]] = [
-            (GENERATE_FUNCTION, t.task, t) for t in generate_targets(tree, src, start)
-        ]
+        if start == end:
+            start = end = settle(src, start)
+        generated = generate_targets(tree, src, start)
         filled = fill_target(tree, src, start, end)
+        if start == end and filled is not None and not any(t.task == "body" for t in generated):
+            # A cursor on a body line that the tree leaves outside the function (a trailing
+            # comment): the stub is the region's own definition.
+            stub = stub_target(tree, src, settle(src, (filled.region.first, 0)))
+            if stub is not None:
+                generated.insert(0, stub)
+        found: list[tuple[str, str, Target]] = [
+            (GENERATE_FUNCTION, t.task, t) for t in generated
+        ]
         if filled is not None:
             found.append((FILL_TEMPLATE, "fill", filled))
         region = _stronger_region(tree, src, start, end)
@@ -170,7 +214,12 @@ class ActionService:
         offers = []
         for kind, task, target in found:
             data = ActionData(snapshot.uri, snapshot.version, start, end, kind, task)
-            offers.append(Offer(_title(data, target, not has_strong), data))
+            title = _title(data, target, not has_strong)
+            offers.append(Offer(title, data))
+            reason = self.failures.reason(_key(data, target))
+            if reason is not None:
+                retry = dataclasses.replace(data, tier="strong", note=reason)
+                offers.append(Offer(retry_title(title, reason, has_strong), retry))
         return offers
 
     # -- running -----------------------------------------------------------------------------
@@ -205,6 +254,7 @@ class ActionService:
         router: Router,
         progress: ProgressSink | None = None,
         request_id: Any = None,
+        has_strong: bool | None = None,
     ) -> Outcome:
         """Run one action: the model answers, the answer becomes a checked, versioned edit."""
         with self._tracked(request_id):
@@ -218,33 +268,33 @@ class ActionService:
                         if kind == data.kind and task == data.task]
             if not matching:
                 return Outcome("Spark", message="This action no longer applies here.")
+            strong = settings.strong is not None if has_strong is None else has_strong
             return await self._run_target(data, matching[0], snapshot, current_version,
-                                          settings, router, progress)
+                                          settings, router, progress, strong)
+
 
     async def _run_target(self, data: ActionData, target: Target, snapshot: DocumentSnapshot,
                           current_version: Callable[[], int | None], settings: Settings,
-                          router: Router, progress: ProgressSink | None) -> Outcome:
+                          router: Router, progress: ProgressSink | None,
+                          has_strong: bool) -> Outcome:
         score = target.score if isinstance(target, StrongerTarget) else 0.0
         cut = threshold(settings.actions.stronger_threshold)
         try:
-            route = router.route_for_action(data.kind, score, cut)
+            route = router.route("strong") if data.tier == "strong" else \
+                router.route_for_action(data.kind, score, cut)
         except ValueError as exc:
             return Outcome("Spark", message=f"Spark: cannot reach a model: {exc}")
         title = _title(data, target, route.fell_back)
+        if data.tier == "strong":
+            title = retry_title(title, data.note, not route.fell_back)
         log.info("%s: %s tier (%s), score %.1f", title, route.tier, route.settings.model, score)
-        style, model = route.backend.prompt_style, route.settings
-        fim = False
-        if isinstance(target, GenerateTarget):
-            request, fim = generate.request(target, snapshot, settings, style, model)
-        elif isinstance(target, FillTarget):
-            request = fill.request(target, snapshot, settings, style, model)
-        else:
-            request = stronger.request(target, snapshot, settings, style, model)
-        deadline_ms = settings.actions.timeout_ms
-        request = dataclasses.replace(request, deadline_ms=deadline_ms)
-
+        try:
+            steps = plan(data, target, snapshot, settings, route)
+        except AnswerError as exc:
+            return Outcome(title, message=f"{title}: not possible here: {exc}.")
+        watch = Watch(_what(target), route.settings.model or route.settings.provider, progress)
         cancelled_by_user = False
-        work: asyncio.Future[str] | None = None
+        work: asyncio.Future[list[str]] | None = None
 
         def cancel() -> None:
             nonlocal cancelled_by_user
@@ -252,18 +302,18 @@ class ActionService:
             if work is not None:
                 work.cancel()
 
-        sink = progress if data.kind == ASK_STRONGER else None
+        ticker: asyncio.Future[None] | None = None
         try:
-            if sink is not None:
-                await sink.begin(title, f"asking {route.settings.model or route.tier}", cancel)
+            if progress is not None:
+                await progress.begin(title, watch.message(), cancel)
             if cancelled_by_user:
                 return Outcome(title, message="Cancelled.", cancelled=True)
-            started = time.monotonic()
-            work = asyncio.ensure_future(self._generate(route, request, sink))
-            raw = await work
-            elapsed = time.monotonic() - started
-            if sink is not None:
-                sink.report("checking the answer")
+            ticker = asyncio.ensure_future(watch.tick())
+            work = asyncio.ensure_future(_ask_all(route, steps, watch))
+            raws = await work
+            elapsed = time.monotonic() - watch.started
+            if progress is not None:
+                progress.report("checking the answer")
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if cancelled_by_user and (current is None or not current.cancelling()):
@@ -271,55 +321,47 @@ class ActionService:
             raise
         except ModelError as exc:
             log.warning("%s failed (%s): %s", title, exc.kind, exc)
-            return Outcome(title, message=f"{title}: the {route.tier} model failed: {exc}")
+            return self._refused(data, target, title, route, has_strong,
+                                 f"the {route.tier} model failed: {exc}", failed=True)
         finally:
-            if work is not None and not work.done():
-                work.cancel()
-            if sink is not None:
-                sink.end("cancelled" if cancelled_by_user else "done")
-        truncated = cut_off(raw, elapsed, deadline_ms)
+            for task in (work, ticker):
+                if task is not None and not task.done():
+                    task.cancel()
+            if progress is not None:
+                progress.end("cancelled" if cancelled_by_user else "done")
+        truncated = next((t for t in (cut_off(raw, elapsed, steps.deadline_ms) for raw in raws)
+                          if t is not None), None)
         if truncated is not None:
-            log.warning("%s: answer refused: %s", title, truncated)
-            return Outcome(title, message=f"{title}: not applied: {truncated}.")
-        return self._finish(data, target, raw, fim, snapshot, current_version, title)
+            return self._refused(data, target, title, route, has_strong, truncated)
+        return self._finish(data, target, raws, steps, snapshot, current_version, title, route,
+                            has_strong)
 
-    async def _generate(self, route: Route, request: ModelRequest,
-                        progress: ProgressSink | None) -> str:
-        chunks: list[str] = []
-        last_report = 0.0
-        lines = 0
-        stream = stop_at_bounds(route.backend.stream(request), ACTION, refuse=True)
-        try:
-            async for chunk in stream:
-                chunks.append(chunk)
-                lines += chunk.count("\n")
-                now = time.monotonic()
-                if progress is not None and now - last_report >= _REPORT_EVERY_S:
-                    last_report = now
-                    progress.report(f"receiving the answer ({lines + 1} lines)")
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
-        return "".join(chunks)
+    def _refused(self, data: ActionData, target: Target, title: str, route: Route,
+                 has_strong: bool, reason: str, failed: bool = False) -> Outcome:
+        """A refusal (or a model failure) with its reason; a fast-tier one offers the retry."""
+        log.warning("%s: not applied: %s", title, reason)
+        head = f"{title}: " + ("" if failed else "not applied: ") + reason.rstrip(".") + "."
+        if data.kind == ASK_STRONGER or data.tier == "strong" or route.tier != "fast":
+            return Outcome(title, message=head)
+        self.failures.record(_key(data, target), reason)
+        retry = dataclasses.replace(data, tier="strong", note=reason)
+        return Outcome(title, message=head + hint(has_strong), retry=retry)
 
-    def _finish(self, data: ActionData, target: Target, raw: str, fim: bool,
+    def _finish(self, data: ActionData, target: Target, raws: list[str], steps: Plan,
                 snapshot: DocumentSnapshot, current_version: Callable[[], int | None],
-                title: str) -> Outcome:
+                title: str, route: Route, has_strong: bool) -> Outcome:
         try:
-            if isinstance(target, GenerateTarget):
-                change = generate.change_for_answer(target, raw, snapshot, fim=fim)
-            elif isinstance(target, FillTarget):
-                change = fill.change_for_answer(target, raw, snapshot)
-            else:
-                change = stronger.change_for_answer(target, raw, snapshot)
+            edit = change(target, raws, steps, snapshot)
         except AnswerError as exc:
-            return Outcome(title, message=f"{title}: not applied: {exc}.")
-        problem = check(snapshot.language, snapshot.tree, apply(snapshot, change))
+            return self._refused(data, target, title, route, has_strong, str(exc))
+        problem = check(snapshot.language, snapshot.tree, apply(snapshot, edit))
         if problem is not None:
-            log.warning("%s: answer refused: %s", title, problem)
-            return Outcome(title, message=f"{title}: not applied: {problem}.")
+            return self._refused(data, target, title, route, has_strong, problem)
         if current_version() != data.version:
             return Outcome(title, message=f"{title}: not applied: the document changed while "
                            "the model was working.")
-        start, end = lsp_range(snapshot, change)
-        return Outcome(title, edit=LspEdit(data.uri, data.version, start, end, change.text,
-                                           confirm=data.kind == ASK_STRONGER))
+        self.failures.forget(_key(data, target))
+        start, end = lsp_range(snapshot, edit)
+        return Outcome(title, edit=LspEdit(data.uri, data.version, start, end, edit.text,
+                                           confirm=data.kind == ASK_STRONGER
+                                           or data.tier == "strong"))

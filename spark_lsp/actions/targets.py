@@ -45,6 +45,7 @@ class GenerateTarget:
     anchor: Loc  # where the context is built around
     braces: bool
     indent_unit: str
+    rows: tuple[int, int] = (-1, -1)  # the stub's rows in the document ((-1, -1): a new one)
 
 
 @dataclass(frozen=True)

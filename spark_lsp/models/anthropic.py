@@ -47,7 +47,7 @@ class AnthropicBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/messages", self.body(request), "sse")
+        return self.stream_post("/messages", self.body(request), "sse", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         kind = frame.data.get("type") or frame.event

@@ -218,23 +218,31 @@ class HttpBackend:
 
     # -- streaming -------------------------------------------------------------------------
 
-    def stream_post(self, path: str, body: dict[str, Any], framing: Framing) -> ResponseStream:
+    def stream_post(self, path: str, body: dict[str, Any], framing: Framing,
+                    deadline_ms: int | None = None) -> ResponseStream:
         """POST `body` and yield the text of each frame; closing the stream closes the HTTP
-        response at once. A stream that ends without its final event is a `ModelBadResponse`."""
+        response at once, whatever state the exchange is in. A stream that ends without its
+        final event is a `ModelBadResponse`. `deadline_ms` (the request's own limit, e.g. a code
+        action's) replaces the tier's `timeout_ms` as the time to wait for the connection and
+        for each read (0: no limit)."""
         return ResponseStream(
-            lambda hangup, hold: self._post_chunks(path, body, framing, hangup, hold))
+            lambda hangup, hold: self._post_chunks(path, body, framing, hangup, hold,
+                                                   deadline_ms))
 
     async def _post_chunks(self, path: str, body: dict[str, Any], framing: Framing,
-                           hangup: Hangup, hold: Callable[[httpx.Response], None]
-                           ) -> AsyncIterator[str]:
+                           hangup: Hangup, hold: Callable[[httpx.Response], None],
+                           deadline_ms: int | None = None) -> AsyncIterator[str]:
         log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
         received = finished = False
         headers = {"Accept": "text/event-stream" if framing == "sse" else "application/x-ndjson"}
         try:
+            timeout: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
+            if deadline_ms is not None:
+                timeout = httpx.Timeout(deadline_ms / 1000 if deadline_ms > 0 else None)
             async with contextlib.AsyncExitStack() as exchange:
                 with hangup.sending():  # only while the request is written: no yield inside
-                    response = await exchange.enter_async_context(
-                        self._client.stream("POST", path, json=body, headers=headers))
+                    response = await exchange.enter_async_context(self._client.stream(
+                        "POST", path, json=body, headers=headers, timeout=timeout))
                 received = True
                 hold(response)
                 await self._check_status(response)

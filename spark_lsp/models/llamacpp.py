@@ -39,7 +39,7 @@ class LlamaCppBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/infill", self.body(request), "sse")
+        return self.stream_post("/infill", self.body(request), "sse", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return frame.data.get("content") or "", bool(frame.data.get("stop"))

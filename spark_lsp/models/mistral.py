@@ -31,7 +31,7 @@ class MistralBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/fim/completions", self.body(request), "sse")
+        return self.stream_post("/fim/completions", self.body(request), "sse", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return decode_chat_chunk(frame)

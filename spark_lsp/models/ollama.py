@@ -31,7 +31,7 @@ class OllamaBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/api/generate", self.body(request), "ndjson")
+        return self.stream_post("/api/generate", self.body(request), "ndjson", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return frame.data.get("response") or "", bool(frame.data.get("done"))

@@ -44,7 +44,7 @@ class OpenAIBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/chat/completions", self.body(request), "sse")
+        return self.stream_post("/chat/completions", self.body(request), "sse", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return decode_chat_chunk(frame)

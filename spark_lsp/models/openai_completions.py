@@ -40,7 +40,7 @@ class OpenAICompletionsBackend(HttpBackend):
         return body
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/completions", self.body(request), "sse")
+        return self.stream_post("/completions", self.body(request), "sse", request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         if frame.data == DONE:

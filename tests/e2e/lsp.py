@@ -56,6 +56,16 @@ async def lsp_session(
         return types.ApplyWorkspaceEditResult(applied=True)
 
     client.registrations: list[types.Registration] = []  # type: ignore[misc]
+    # window/showMessageRequest: recorded; answered with `message_choice` (None: dismissed).
+    client.message_requests: list[types.ShowMessageRequestParams] = []  # type: ignore[misc]
+    client.message_choice: str | None = None  # type: ignore[misc]
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(
+            params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        client.message_requests.append(params)  # type: ignore[attr-defined]
+        choice = client.message_choice  # type: ignore[attr-defined]
+        return types.MessageActionItem(title=choice) if choice else None
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
@@ -77,6 +87,12 @@ async def lsp_session(
         yield client
     finally:
         await client.shutdown_session()
+
+
+def shown_messages(client: LanguageClient) -> list[str]:
+    """Every message shown to the user: window/showMessage and window/showMessageRequest."""
+    requests = getattr(client, "message_requests", [])
+    return [m.message for m in client.messages] + [r.message for r in requests]
 
 
 def open_document(client: LanguageClient, uri: str, text: str, language_id: str = "python") -> None:

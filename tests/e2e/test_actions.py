@@ -397,8 +397,9 @@ async def test_actions_per_language(case: Case, tiers: tuple[FakeModelServer, Fa
         assert request.body["model"] == "strong-model"
         assert case.complex_at in user_prompt(request.body)
         reports = list(client.progress_reports.values())
-        assert len(reports) == 1
-        assert reports[0][0].kind == "begin"
-        assert "report" in [r.kind for r in reports[0]]
-        assert [r.kind for r in reports[0]][-1] == "end"
-        assert reports[0][0].cancellable is True
+        assert len(reports) == 3  # every action reports progress: generate, fill, stronger
+        for report in reports:
+            assert report[0].kind == "begin" and report[0].cancellable is True
+            assert "report" in [r.kind for r in report]
+            assert [r.kind for r in report][-1] == "end"
+        assert reports[2][0].title.startswith("Spark: Ask stronger model")

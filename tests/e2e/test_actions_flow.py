@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.e2e.lsp import lsp_session
+from tests.e2e.lsp import lsp_session, shown_messages
 from tests.e2e.test_actions import PY_SCHEDULE, PYTHON
 from tests.e2e.test_actions_support import (
     FILL,
@@ -51,8 +51,8 @@ async def _streaming(client: LanguageClient) -> str:
         await client.wait_for_notification(types.PROGRESS)
 
 
-def _messages(client: object) -> list[str]:
-    return [m.message for m in client.messages]  # type: ignore[attr-defined]
+def _messages(client: LanguageClient) -> list[str]:
+    return shown_messages(client)
 
 
 async def test_unparsable_answer_is_refused_with_a_message(

@@ -108,14 +108,17 @@ def test_fill_replaces_the_skeleton() -> None:
         "\n\nz = 1\n"
 
 
-def test_fill_with_several_holes_needs_the_whole_skeleton() -> None:
-    text = "def f(xs):\n    # TODO: sum█ xs\n    return ...\n"
+def test_fill_with_several_holes_takes_an_answer_that_is_only_the_new_body() -> None:
+    text = 'def f(xs):\n    """Sum."""\n    # TODO: sum█ xs\n    return ...\n'
     snap, loc = snapshot(text, "python")
     assert snap.tree is not None
     target = fill_target(snap.tree, Source(snap), loc, loc)
     assert target is not None and len(target.holes) == 2
-    with pytest.raises(AnswerError, match="lost `f`"):
-        fill.change_for_answer(target, "total = sum(xs)", snap)
+    answer = "```python\ntotal = sum(xs)\nreturn total\n```"
+    assert apply(snap, fill.change_for_answer(target, answer, snap)) == \
+        'def f(xs):\n    """Sum."""\n    total = sum(xs)\n    return total\n'
+    with pytest.raises(AnswerError, match="only comments"):
+        fill.change_for_answer(target, "# TODO\n# TODO: sum", snap)
 
 
 def test_explanation_goes_above_the_code_at_its_indentation() -> None:

@@ -184,11 +184,12 @@ async def test_stronger_goes_to_the_strong_tier_with_progress(store: DocumentSto
     assert "report" in progress.events and progress.events[-1] == "end:done"
 
 
-async def test_generate_reports_no_progress(store: DocumentStore) -> None:
+async def test_generate_reports_progress_too(store: DocumentStore) -> None:
     progress = RecordingProgress()
     await run(ActionService(), store, data(GENERATE_FUNCTION, "body", 0, 5),
               FakeRouter(ScriptedBackend()), progress)
-    assert progress.events == []
+    assert progress.events[0] == "begin:Spark: Generate function `area`"
+    assert progress.events[-1] == "end:done"
 
 
 async def test_cancelling_the_progress_stops_the_model(store: DocumentStore) -> None:

@@ -24,3 +24,8 @@ for name, action in pairs(actions) do
     end
   end, { desc = action[2], range = true })
 end
+
+vim.api.nvim_create_user_command('SparkCancel', function()
+  local count = require('spark_lsp.progress').cancel()
+  vim.notify(('spark-lsp: %d running action(s) cancelled'):format(count), vim.log.levels.INFO)
+end, { desc = 'spark-lsp: cancel the running code action' })

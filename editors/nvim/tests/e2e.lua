@@ -168,6 +168,14 @@ if open(stub) then
   end, 30000)
   check('the rest of the file is untouched', line(1) == 'def add(a, b):' and lua(
     'return vim.api.nvim_buf_line_count(0)') == 2, lua('return vim.api.nvim_buf_get_lines(0, 0, -1, true)'))
+  wait_for('the action\'s $/progress showed in the message area, begin to end', function()
+    return lua([[
+      local seen = require('spark_lsp.progress').seen
+      local first, last = seen[1] or '', seen[#seen] or ''
+      return first:find('Spark: Fill template', 1, true) ~= nil
+        and first:find('with test', 1, true) ~= nil and last:find(': done$') ~= nil
+        and vim.g.spark_progress == '']])
+  end)
 end
 
 check('no error messages', lua('return vim.v.errmsg') == '', lua('return vim.fn.execute("messages")'))

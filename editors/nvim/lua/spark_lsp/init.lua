@@ -31,6 +31,8 @@ local defaults = {
     -- Insert-mode keys; false leaves a key unmapped.
     keys = { accept = '<M-l>', next = '<M-]>', prev = '<M-[>', dismiss = '<C-]>' },
   },
+  -- Show a code action's progress (what is generated, for how long) in the message area.
+  progress = true,
 }
 
 M.config = vim.deepcopy(defaults)
@@ -208,6 +210,9 @@ function M.setup(opts)
     group = vim.api.nvim_create_augroup('spark_lsp.highlights', { clear = true }),
     callback = M.define_highlights,
   })
+  if M.config.progress then
+    require('spark_lsp.progress').attach()
+  end
   vim.api.nvim_create_autocmd('LspAttach', {
     group = vim.api.nvim_create_augroup('spark_lsp.attach', { clear = true }),
     callback = function(ev)
