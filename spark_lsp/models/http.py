@@ -8,14 +8,10 @@ import contextlib
 import functools
 import json
 import logging
-import math
 import os
 import ssl
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -33,6 +29,13 @@ from spark_lsp.models.base import (
     PromptStyle,
 )
 from spark_lsp.models.hangup import Hangup, TrackedTransport
+from spark_lsp.models.server_words import (
+    ERROR_TYPES,
+    error_detail,
+    listed_as,
+    retry_after_seconds,
+    status_hint,
+)
 from spark_lsp.settings import ModelSettings, api_key
 
 log = logging.getLogger(__name__)
@@ -42,14 +45,6 @@ USER_AGENT = f"spark-lsp/{__version__}"
 DONE = "[DONE]"
 PROPS_TIMEOUT_S = 2.0  # asking a server what it is, in the background
 """The data of OpenAI-style end-of-stream events, passed to `decode` as this plain string."""
-
-# Error type names (Anthropic, OpenAI) → the HTTP status they stand for.
-_ERROR_TYPES = {
-    "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
-    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
-    "rate_limit_exceeded": 429, "api_error": 500, "server_error": 500, "overloaded_error": 529,
-}
-
 
 class ResponseStream:
     """The text chunks of one streamed HTTP response, with `abort()`: end the exchange now,
@@ -99,23 +94,6 @@ class Frame:
 def bearer(key: str | None) -> dict[str, str]:
     """`Authorization: Bearer KEY`, or no header without a key."""
     return {"Authorization": f"Bearer {key}"} if key else {}
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Parse a Retry-After header (delay in seconds, or an HTTP date) into seconds from now."""
-    if not value or not value.strip():
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
@@ -343,7 +321,7 @@ class HttpBackend:
                 " set url to the final address"
             )
         content = await response.aread()
-        detail = _error_detail(content.decode("utf-8", "replace"))
+        detail = error_detail(content.decode("utf-8", "replace"))
         raise self._status_error(status, detail, response.headers.get("retry-after"))
 
     def _status_error(self, status: int, detail: str, retry_after: str | None = None) -> ModelError:
@@ -352,7 +330,7 @@ class HttpBackend:
             seconds = retry_after_seconds(retry_after)
             hint = f" (retry after {seconds:g} s)" if seconds is not None else ""
             return ModelRateLimited(message + hint, retry_after=seconds)
-        hint = _status_hint(status, detail)
+        hint = status_hint(status, detail)
         if hint:
             message += f" ({hint})"
         elif status in (401, 403) and self.settings.api_key_env:
@@ -372,8 +350,8 @@ class HttpBackend:
             if isinstance(code, int) and 400 <= code < 600:
                 status = code
             else:
-                status = _ERROR_TYPES.get(kind) or _ERROR_TYPES.get(str(code), 500)
-        raise self._status_error(status, _error_detail(json.dumps(data)))
+                status = ERROR_TYPES.get(kind) or ERROR_TYPES.get(str(code), 500)
+        raise self._status_error(status, error_detail(json.dumps(data)))
 
     def _transport_error(self, exc: Exception, received: bool) -> ModelError:
         kind = type(exc).__name__
@@ -394,46 +372,3 @@ class HttpBackend:
         return ModelBadResponse(f"{self._where}: unreadable answer: {detail}")
 
 
-def listed_as(model: str, names: list[str]) -> str | None:
-    """The server's name for `model`: itself, or a model file it serves by that name
-    (llama-server and llama-cpp-python list a GGUF by its path:
-    `/models/SmolLM2-135M-Instruct.Q4_1.gguf` for `SmolLM2-135M-Instruct`); None if none."""
-    if model in names:
-        return model
-    wanted = model.lower().removesuffix(".gguf")
-    for name in names:
-        stem = name.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".gguf")
-        if stem == wanted or stem.startswith(wanted + ".") or stem.startswith(wanted + "-q"):
-            return name
-    return None
-
-
-def _status_hint(status: int, detail: str) -> str:
-    """What to do about an error answer whose cause the server's words make plain."""
-    lowered = detail.lower()
-    if status == 501 and "infill" in lowered:
-        return ("this model has no FIM tokens: use provider 'openai-completions' with this"
-                " server, or a FIM model")
-    if status == 404 and "model" in lowered:
-        return "check the model name: `spark-lsp doctor` lists what the server has"
-    if status == 404:
-        return "check the url: the client appends the provider's path to it"
-    return ""
-
-
-def _error_detail(text: str) -> str:
-    """The human message inside an error body of any of the wire formats, else the raw text."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(data, Mapping):
-        error = data.get("error")
-        if isinstance(error, Mapping):
-            data = error
-        elif isinstance(error, str):
-            return error
-        for key in ("message", "detail"):
-            if isinstance(data.get(key), str):
-                return str(data[key])
-    return text

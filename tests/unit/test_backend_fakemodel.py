@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from spark_lsp.models.base import Message, ModelRequest
-from spark_lsp.models.http import chat_messages, retry_after_seconds
+from spark_lsp.models.http import chat_messages
+from spark_lsp.models.server_words import retry_after_seconds
 from tests.fakemodel import POST_ROUTES, FakeModelServer
 
 WHOLE_TEXT = {

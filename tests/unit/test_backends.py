@@ -442,7 +442,7 @@ async def test_ping_names_an_unlisted_model(fake_model: FakeModelServer) -> None
 ])
 def test_a_model_file_served_by_its_path_is_found_by_its_name(model: str, found: str | None
                                                                ) -> None:
-    from spark_lsp.models.http import listed_as
+    from spark_lsp.models.server_words import listed_as
     names = ["/models/SmolLM2-135M-Instruct.Q4_1.gguf", "/models/other.gguf"]
     assert listed_as(model, names) == found
 
