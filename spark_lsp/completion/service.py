@@ -141,8 +141,10 @@ class CompletionService:
         key = self._key(place)
         generation = self._generations.get(uri)
         typed = self._typed_ahead(generation, place) if generation is not None else None
-        if generation is None or generation.task.done() or (generation.key != key
-                                                              and typed is None):
+        # A generation cancelled when its last waiter left is still closing its stream: it
+        # will give nothing, so it is not joined.
+        if generation is None or generation.task.done() or generation.task.cancelling() \
+                or (generation.key != key and typed is None):
             self.cancel(uri)
             generation = self._start(take_snapshot(), place, settings, route_for, wait, key)
             typed = ""

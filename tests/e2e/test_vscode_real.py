@@ -68,6 +68,7 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, model: FakeModelServer
     (workspace / "add.py").write_text("def add(a, b):\n   \n")
     (workspace / "stub.py").write_text("def add(a, b):\n    pass\n")
     (workspace / "slow.py").write_text("def mul(a, b):\n   \n")
+    (workspace / "todo.py").write_text("def area(w, h):\n    # TODO: the area\n    pass\n")
     spark_lsp = find_program("spark-lsp")
     assert spark_lsp, "spark-lsp is not installed (pip install -e .)"
     server.write_settings({
@@ -167,6 +168,25 @@ def test_fill_template_from_the_palette_applies_its_edit(vscode: Workbench) -> N
     vscode.run_command("Spark: Fill template")
     until("the filled body", lambda: vscode.line(2) == "    " + REPLY, timeout=30)
     assert vscode.line(1) == "def add(a, b):"
+
+
+def test_a_slow_action_shows_progress_and_its_refusal_offers_the_retry(
+        vscode: Workbench, model: FakeModelServer) -> None:
+    """While the model works, VS Code shows the action's progress; an answer that would be junk
+    (the same comment line over and over) is refused with a "Retry with stronger model" button."""
+    model.reply, model.first_chunk_delay = "    # Add your code here\n" * 60, 3.0
+    try:
+        vscode.open_file("todo.py")
+        vscode.go_to(2, 8)
+        vscode.run_command("Spark: Fill template")
+        until("the action's progress in the status bar",
+              lambda: "Fill template" in vscode.status_bar_text(), timeout=30)
+        until("the refusal's retry button",
+              lambda: "Retry with stronger model" in vscode.toast_buttons(), timeout=60)
+        assert any("not applied" in t for t in vscode.toasts()), vscode.toasts()
+        assert vscode.line(3) == "    pass"  # nothing was applied
+    finally:
+        model.reply, model.first_chunk_delay = REPLY, 0.0
 
 
 def test_the_output_channel_has_each_line_once_and_no_errors(

@@ -118,5 +118,11 @@ class Workbench:
             ".notifications-toasts .notification-toast .notification-list-item-message",
             "els => els.map(e => e.textContent)")]
 
+    def toast_buttons(self) -> list[str]:
+        """The buttons of the notifications on show ("Retry with stronger model", …)."""
+        return [without_codicons(x).strip() for x in self.page.eval_on_selector_all(
+            ".notifications-toasts .notification-toast .monaco-button",
+            "els => els.map(e => e.textContent)")]
+
     def screenshot(self, path: str) -> None:
         self.page.screenshot(path=path)

@@ -234,3 +234,28 @@ async def test_changing_the_model_empties_the_cache() -> None:
     answer = await editor.ask()
     assert answer.source == "model" and answer.suggestion is not None
     assert answer.suggestion.text == "a * b"
+
+
+async def test_a_generation_whose_last_waiter_left_is_not_joined() -> None:
+    """An editor cancels its previous request before it sends the next one: the generation that
+    request was waiting for is cancelled, and while its stream closes, a keystroke that agrees
+    with what it streamed must not join it (it would be answered nothing)."""
+
+    class SlowToClose(CannedBackend):
+        async def stream(self, request):  # type: ignore[no-untyped-def, override]
+            try:
+                async for piece in super().stream(request):
+                    yield piece
+            finally:
+                await asyncio.sleep(0.05)  # as a stream waiting for its connection to close
+
+    editor = Editor(SlowToClose("compute(a, b)\n", chunk=2, delay=0.02))
+    first = editor.ask()
+    while not editor.backend.sent:
+        await asyncio.sleep(0.005)
+    first.cancel()  # the editor's $/cancelRequest for it
+    await asyncio.sleep(0)
+    editor.type("c", 1, 11)
+    second = await editor.ask(1, 12)
+    assert second.suggestion is not None and not second.superseded
+    assert len(editor.backend.requests) == 2
