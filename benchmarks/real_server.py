@@ -1,8 +1,8 @@
 """Ghost text from real model servers at typing speed, through the LSP as an editor drives it.
 
 A scripted typing session: lines inside functions of a real 600-line Python file are erased and
-typed again, one key every `--pace` ms, with a pause (`--pause` ms) after each word and at the end
-of each line. Per key the client sends didChange and inlineCompletion and cancels its previous
+typed again, one key every `--pace` ms, with a pause (`--pause` ms) after each word (before the
+space that follows it) and at the end of each line. Per key the client sends didChange and inlineCompletion and cancels its previous
 inlineCompletion, as VS Code does. Between the server under test and the model server sits a
 loopback TCP relay that timestamps each model request (sent, first byte back, closed by us or
 finished) and reads llama-server's `timings` from the answers.
@@ -180,7 +180,8 @@ async def typing_session(command: list[str], url: str, text: str, rows: list[int
         for number, ch in enumerate(content):
             column = indent + number
             future, _ = key(row, column + 1, ((row, column), (row, column), ch))
-            word_end = ch == " " or number == len(content) - 1
+            # a pause after a word, before the space that follows it (or at the line's end)
+            word_end = number == len(content) - 1 or (content[number + 1] == " " and ch != " ")
             if not word_end:
                 await asyncio.sleep(pace / 1000)
                 continue
