@@ -36,7 +36,7 @@ from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import utf16_to_index
 from spark_lsp.models.base import ModelError
 from spark_lsp.models.router import Route, Router, offers_stronger
-from spark_lsp.settings import Settings
+from spark_lsp.settings import Settings, model_label
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,8 @@ class ActionService:
         title = _title(data, target, route.fell_back)
         if data.tier == "strong":
             title = retry_title(title, data.note, not route.fell_back)
-        log.info("%s: %s tier (%s), score %.1f", title, route.tier, route.settings.model, score)
+        log.info("%s: %s tier (%s), score %.1f", title, route.tier, model_label(route.settings),
+                 score)
         try:
             steps = plan(data, target, snapshot, settings, route)
         except AnswerError as exc:
