@@ -54,17 +54,13 @@ def carried_rows(kept: Kept, lines: Sequence[str], row: int) -> set[int] | None:
     if row < kept.row or row - kept.row > MAX_CARRIED_ROWS or moved < 0 \
             or row - kept.row > moved:
         return None
-    rows: set[int] = set()
+    rows = set(range(kept.row, row))  # typed since (the cursor's row then among them)
     for old, text in kept.texts:
+        if old == kept.row:
+            continue  # the cursor's row then: typed on since, or rendered from the text now
         new = old if old < kept.row else old + moved
-        if old == kept.row and row > kept.row:
-            new = old  # the cursor's row then: typed on, now above the cursor
-        elif old == kept.row:
-            continue  # the cursor's row itself is rendered from the text now
-        if new >= len(lines) or (new != kept.row and lines[new] != text):
+        if new >= len(lines) or lines[new] != text:
             return None
         rows.add(new)
-    if row > kept.row:
-        rows.update(range(kept.row, row))
     rows.discard(row)
     return rows
