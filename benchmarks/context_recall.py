@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import hashlib
 import io
 import keyword
 import os
@@ -221,6 +222,7 @@ def is_defined(ws: Workspace, snapshot: object, path: str, name: str) -> bool:
     return index is not None and any(o.path != path for o, _ in index.definitions(name, 50))
 
 
+DUMPED: list[str] | None = None  # `--dump`: "task<TAB>budget<TAB>sha256 of the prompt" lines
 MISSES: list[tuple[int, str, str, str]] = []  # (budget, task, answer, missed far names)
 MISS_KINDS: dict[int, Counter[str]] = defaultdict(Counter)  # budget → kind of missed far id
 
@@ -293,6 +295,9 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
             ctx = build_context(snapshot, row, index, settings, engine=ws.engine)
             elapsed = (time.perf_counter() - started) * 1000
             prompt = render(ctx)
+            if DUMPED is not None:
+                digest = hashlib.sha256(prompt.encode()).hexdigest()
+                DUMPED.append(f"{task.task_id}\t{budget}\t{digest}")
             tokens = count(prompt) + 8  # the FIM sentinels the reserve stands for
             result = results[budget]
             result.build_ms.append(elapsed)
@@ -382,7 +387,11 @@ def main() -> None:
                         "embedded model (default: the calibrated estimate, as for HTTP backends)")
     parser.add_argument("--misses", type=int, default=0, metavar="BUDGET",
                         help="list the far identifiers missed at this budget (*: defined)")
+    parser.add_argument("--dump", metavar="FILE", help="write a digest of every prompt to FILE "
+                        "(compare two runs with diff: a refactoring must not change a prompt)")
     args = parser.parse_args()
+    global DUMPED
+    DUMPED = [] if args.dump else None
     if args.generate:
         with open(args.out, "w", encoding="utf-8") as handle:
             for task in tasks_from_tree(args.generate, args.tasks, args.seed):
@@ -439,6 +448,8 @@ def main() -> None:
                         exact=args.exact)
         if done:
             report("HumanEval single-line infilling", results, done, counter, args.raw)
+    if args.dump and DUMPED is not None:
+        Path(args.dump).write_text("".join(line + "\n" for line in DUMPED), encoding="utf-8")
 
 
 if __name__ == "__main__":
