@@ -19,7 +19,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +90,30 @@ def _route_llama_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
+@contextlib.contextmanager
+def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
+    """Load with ggml's extra CPU buffer types (AMX tiles, weight repacking) off. ggml's AMX
+    matrix product segfaults with the bundled model's weights on a CPU that has AMX (seen with
+    llama-cpp-python 0.3.36 built natively on a Xeon with amx_int8), and `Llama()` has no
+    parameter for it: its default model parameters are wrapped while it loads (under the lock)."""
+    low = getattr(llama_cpp, "llama_cpp", None)
+    default = getattr(low, "llama_model_default_params", None)
+    if default is None or not hasattr(default(), "use_extra_bufts"):
+        yield
+        return
+
+    def without_extra_buffers() -> Any:
+        params = default()
+        params.use_extra_bufts = False
+        return params
+
+    low.llama_model_default_params = without_extra_buffers  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = default  # type: ignore[union-attr]
+
+
 def load_model(path: str, n_threads: int) -> LoadedModel:
     """Load `path` once per process (blocking: call it from a worker thread)."""
     with _LOAD_LOCK:
@@ -103,7 +127,7 @@ def load_model(path: str, n_threads: int) -> LoadedModel:
         # server writes to stdout meanwhile. Its few Python-level prints are captured instead.
         captured = io.StringIO()
         try:
-            with contextlib.redirect_stderr(captured):
+            with contextlib.redirect_stderr(captured), _without_extra_buffers(llama_cpp):
                 llm = llama_cpp.Llama(model_path=path, n_ctx=N_CTX, n_threads=n_threads,
                                       verbose=True)
         except (ValueError, OSError, RuntimeError) as exc:
