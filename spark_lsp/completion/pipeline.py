@@ -4,6 +4,7 @@ conditions → post-processing → suggestion. `prepare` is pure; `generate` doe
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 from spark_lsp.completion import bounds, stops
@@ -88,14 +89,29 @@ def stop_conditions(job: CompletionJob, request: ModelRequest) -> list[stops.Str
 
 
 class Progress:
-    """The text that made it through the stop conditions so far (read by deadline answers)."""
+    """The text that made it through the stop conditions so far (read by deadline and early
+    answers, which wait for it to grow with `grown`)."""
 
     def __init__(self) -> None:
         self.chunks: list[str] = []
+        self._waiting: list[asyncio.Future[None]] = []
 
     @property
     def text(self) -> str:
         return "".join(self.chunks)
+
+    def add(self, chunk: str) -> None:
+        self.chunks.append(chunk)
+        waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+
+    def grown(self) -> asyncio.Future[None]:
+        """A future done when the next chunk arrives."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        return future
 
 
 async def generate(
@@ -109,5 +125,5 @@ async def generate(
     stream = stops.apply_stops(backend.stream(request), stop_conditions(job, request))
     async with stops.closing(stream):
         async for chunk in stream:
-            progress.chunks.append(chunk)
+            progress.add(chunk)
     return postprocess(progress.text, job)

@@ -10,7 +10,9 @@
 - `$/cancelRequest` cancels the handler; the generation it started is cancelled (and its stream
   closed) before the cancellation goes on, unless another request still waits for it.
 - With a deadline (`textDocument/completion`), the answer is whatever text is ready by then; the
-  generation goes on in the background to fill the cache, until superseded.
+  generation goes on in the background to fill the cache, until superseded. Without one (inline
+  completion), a generation still streaming after `FIRST_ANSWER_MS` answers with its first whole
+  lines and goes on the same way.
 - A model fault becomes "no suggestion" in one place: `no_suggestion_after`.
 """
 
@@ -38,6 +40,18 @@ log = logging.getLogger(__name__)
 
 RouteFor = Callable[[], Route]
 MAX_TYPED_AHEAD = 64  # characters typed while a generation streams that it may still serve
+FIRST_ANSWER_MS = 250
+"""An inline request whose generation still streams this long after the request came is answered
+as soon as the streamed text holds a whole line; the generation goes on and fills the cache (the
+rest is served as the user types along or accepts). Ghost text must show within a word pause
+(300-800 ms), and a small model that does not end its statement keeps its answer back until
+`max_tokens` (SmolLM2 on llama-server: about 1.8 s, issue 17). 250 ms is llama.vim's budget for
+its quick first request (`t_max_predict_ms` when it has no suggestion yet)."""
+
+
+def holds_whole_line(text: str) -> bool:
+    """Whether streamed text holds a whole line of code (a line end after something shown)."""
+    return "\n" in text.lstrip()
 
 
 def no_suggestion_after(error: Exception) -> Suggestion | None:
@@ -148,7 +162,7 @@ class CompletionService:
             self.cancel(uri)
             generation = self._start(take_snapshot(), place, settings, route_for, wait, key)
             typed = ""
-        suggestion = await self._wait(generation, deadline_ms)
+        suggestion = await self._wait(generation, deadline_ms, started)
         if generation.task.cancelled():
             return answer(None, "none", superseded=True)
         if typed:  # the generation was for where the user stood before typing `typed`
@@ -240,14 +254,18 @@ class CompletionService:
                            Cached(suggestion.text, replaces))
         return suggestion
 
-    async def _wait(self, generation: _Generation, deadline_ms: float | None) -> Suggestion | None:
-        """The generation's result (None when it was superseded), or by the deadline what it has
-        streamed so far. Cancelling the caller cancels the generation unless others wait."""
+    async def _wait(self, generation: _Generation, deadline_ms: float | None, started: float
+                    ) -> Suggestion | None:
+        """The generation's result (None when it was superseded); by the deadline, what it has
+        streamed so far; without one, its first whole lines once `FIRST_ANSWER_MS` are past.
+        Cancelling the caller cancels the generation unless others wait."""
         generation.waiters += 1
         task = generation.task
         try:
-            timeout = deadline_ms / 1000 if deadline_ms is not None else None
-            await asyncio.wait({task}, timeout=timeout)
+            if deadline_ms is not None:
+                await asyncio.wait({task}, timeout=deadline_ms / 1000)
+            else:
+                await self._first_lines(generation, started + FIRST_ANSWER_MS / 1000)
         except asyncio.CancelledError:
             generation.waiters -= 1
             if generation.waiters == 0 and not task.done():
@@ -256,15 +274,32 @@ class CompletionService:
             raise
         generation.waiters -= 1
         if not task.done():
-            return self._partial(generation)
+            return self._partial(generation, whole_lines=deadline_ms is None)
         if task.cancelled():
             return None
         return task.result()
 
-    def _partial(self, generation: _Generation) -> Suggestion | None:
-        if not generation.job or not generation.progress.text:
+    @staticmethod
+    async def _first_lines(generation: _Generation, after: float) -> None:
+        """Until the generation ends or, from `after` (a perf_counter time) on, its text holds
+        a whole line."""
+        task = generation.task
+        if (wait := after - time.perf_counter()) > 0:
+            await asyncio.wait({task}, timeout=wait)
+        while not task.done() and not holds_whole_line(generation.progress.text):
+            grown = generation.progress.grown()
+            try:
+                await asyncio.wait((task, grown), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                grown.cancel()
+
+    def _partial(self, generation: _Generation, whole_lines: bool = False) -> Suggestion | None:
+        text = generation.progress.text
+        if whole_lines and holds_whole_line(text):
+            text = text[: text.rindex("\n")]
+        if not generation.job or not text:
             return None
-        return postprocess(generation.progress.text, generation.job[0])
+        return postprocess(text, generation.job[0])
 
     def cancel(self, uri: str) -> None:
         """Stop the document's running generation (its model stream closes at once)."""

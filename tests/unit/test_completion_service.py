@@ -134,6 +134,41 @@ async def test_deadline_answers_with_what_is_ready_and_keeps_generating() -> Non
     assert len(editor.backend.requests) == 1
 
 
+def empty_body(editor: Editor) -> None:
+    """`def add(a, b):` with an empty body line: the cursor at (1, 4) asks for a block."""
+    editor.version += 1
+    editor.store.edit(URI, editor.version, (1, 4), (1, 11), "")
+
+
+async def test_an_inline_request_gets_the_first_whole_lines_and_the_rest_fills_the_cache(
+) -> None:
+    # A slow model that does not stop soon: the first line is there after 3 chunks (~0.3 s),
+    # the whole reply after 40 (~4 s, or longer on a busy machine).
+    reply = "x = a + b\n" + "".join(f"    y{i} = x + {i}\n" for i in range(12))
+    editor = Editor(CannedBackend(reply, chunk=4, delay=0.1))
+    empty_body(editor)
+    answer = await editor.ask(1, 4)
+    assert answer.suggestion is not None
+    shown = answer.suggestion.text
+    assert shown.startswith("x = a + b") and reply.startswith(shown)
+    assert shown.count("\n") < 12  # whole lines only, long before the reply ends
+    assert editor.service.inflight == 1  # the generation goes on
+    while editor.service.inflight:
+        await asyncio.sleep(0.05)
+    again = await editor.ask(1, 4)
+    assert again.source == "cache" and again.suggestion is not None
+    assert again.suggestion.text.count("\n") == 12
+    assert len(editor.backend.requests) == 1
+
+
+async def test_a_quick_model_answers_whole_before_the_first_answer_time() -> None:
+    editor = Editor(CannedBackend("x = a + b\n    y = x\n", chunk=4))
+    empty_body(editor)
+    answer = await editor.ask(1, 4)
+    assert answer.suggestion is not None and answer.suggestion.text == "x = a + b\n    y = x"
+    assert answer.source == "model" and not editor.service.inflight
+
+
 async def test_a_burst_of_keystrokes_reaches_the_model_once_after_the_last() -> None:
     editor = Editor(CannedBackend("zzz\n", delay=0.02), debounce_ms=40)
     alone = await editor.ask()  # a keystroke after a pause goes at once
