@@ -2,10 +2,11 @@
 
 A scripted typing session: lines inside functions of a real 600-line Python file are erased and
 typed again, one key every `--pace` ms, with a pause (`--pause` ms) after each word (before the
-space that follows it) and at the end of each line. Per key the client sends didChange and inlineCompletion and cancels its previous
-inlineCompletion, as VS Code does. Between the server under test and the model server sits a
-loopback TCP relay that timestamps each model request (sent, first byte back, closed by us or
-finished) and reads llama-server's `timings` from the answers.
+space that follows it) and at the end of each line. Per key the client sends didChange and
+inlineCompletion and cancels its previous inlineCompletion, as VS Code does. Between the server
+under test and the model server sits a loopback TCP relay that timestamps each model request
+(sent, first byte back, closed by us or finished) and reads llama-server's `timings` from the
+answers.
 
 Printed per (model server, pace, CPU load, layout):
 - pauses with ghost text: the request at a pause answered with a suggestion before the pause
@@ -17,7 +18,10 @@ Printed per (model server, pace, CPU load, layout):
   of that key, and the median;
 - the server's time on answers nobody saw: first byte to end of the requests we hung up on,
   over the same for all requests;
-- the answer after the last key, against a lone request (llama-cpp-python's server).
+- the answer after the last key (key → the LSP answer), against a lone request to the model
+  server (llama-cpp-python's server: no backlog);
+- keys answered with ghost text at all (pause or not, before the next key cancelled them), and
+  key → ghost text p50 over them (the embedded model's per-completion figure).
 
 `embedded` runs the same session on the embedded default (no model server: only the pauses'
 figures apply).
@@ -130,6 +134,13 @@ class Pause:
 class Session:
     keys: list[float] = field(default_factory=list)
     pauses: list[Pause] = field(default_factory=list)
+    answers: list[float] = field(default_factory=list)  # key → a suggestion, seconds, any key
+    last_answer: float | None = None  # the last key's request: key → its answer, seconds
+
+
+def shows_text(result: Any) -> bool:
+    items = (result or {}).get("items", []) if isinstance(result, dict) else (result or [])
+    return any(item.get("insertText", "").strip() for item in items)
 
 
 def server_command(layout: str, worktree: Path | None) -> list[str]:
@@ -166,7 +177,17 @@ async def typing_session(command: list[str], url: str, text: str, rows: list[int
             client.notify("$/cancelRequest", {"id": pending_id})
         msg_id = next(ids)
         pending, pending_id = client.inline_completion(uri, row, column, msg_id), msg_id
-        session.keys.append(time.monotonic())
+        sent = time.monotonic()
+        session.keys.append(sent)
+
+        def answered(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                if shows_text(future.result()):
+                    session.answers.append(time.monotonic() - sent)
+                if session.keys[-1] == sent:
+                    session.last_answer = time.monotonic() - sent
+
+        pending.add_done_callback(answered)
         return pending, msg_id
 
     await asyncio.sleep(1.0)
@@ -190,12 +211,13 @@ async def typing_session(command: list[str], url: str, text: str, rows: list[int
             with contextlib.suppress(asyncio.TimeoutError, RuntimeError):
                 result = await asyncio.wait_for(asyncio.shield(future), pause / 1000)
                 record.answered = time.monotonic()
-                items = (result or {}).get("items", []) if isinstance(result, dict) else \
-                    (result or [])
-                record.shown = any(item.get("insertText", "").strip() for item in items)
+                record.shown = shows_text(result)
             rest = pause / 1000 - (time.monotonic() - record.key_sent)
             if rest > 0:
                 await asyncio.sleep(rest)
+    with contextlib.suppress(asyncio.TimeoutError, RuntimeError):
+        if pending is not None:  # the last key's answer, however long it takes
+            await asyncio.wait_for(asyncio.shield(pending), 30)
     await asyncio.sleep(1.0)
     await client.stop()
     return session
@@ -244,8 +266,9 @@ def figures(session: Session, relay: Relay) -> dict[str, Any]:
         "closed_50ms": sum(1 for s in superseded if s <= 50),
         "close_p50": pct(superseded, 50),
         "unseen_share": sum(unseen) / sum(busy) if busy else 0.0,
-        "last_answer_s": (exchanges[-1].ended - exchanges[-1].sent)
-        if exchanges and exchanges[-1].ended else None,
+        "last_answer_s": session.last_answer,
+        "answers": len(session.answers), "answer_p50": pct(
+            [a * 1000 for a in session.answers], 50),
     }
 
 
@@ -255,13 +278,15 @@ def line(server: str, pace: int, load: int, layout: str, f: dict[str, Any]) -> s
     return (f"| {server} | {pace} | {load} | {layout} | {f['shown']}/{f['pauses']} "
             f"({f['shown'] / max(1, f['pauses']):.0%}) | {f['p50']:.0f} / {f['p90']:.0f} | "
             f"{f['requests_per_key']:.2f} | {cache} | {f['closed_50ms']}/{f['superseded']} "
-            f"(p50 {f['close_p50']:.0f} ms) | {f['unseen_share']:.0%} | {last} |")
+            f"(p50 {f['close_p50']:.0f} ms) | {f['unseen_share']:.0%} | {last} | "
+            f"{f['answers']} ({f['answer_p50']:.0f} ms) |")
 
 
 HEADER = ("| model server | ms/key | CPU hogs | layout | pauses with ghost text | pause → ghost "
           "p50 / p90 ms | model requests / key | prompt tokens from cache | superseded closed "
-          "≤ 50 ms | server time on unseen answers | answer after the last key |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|")
+          "≤ 50 ms | server time on unseen answers | answer after the last key | keys answered "
+          "with ghost text (key → it p50) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 async def main(args: argparse.Namespace) -> int:
