@@ -93,16 +93,19 @@ async def start_model_server(kind: str, binary: str | None, port: int, threads: 
                              ) -> subprocess.Popen[bytes]:
     if kind == "llama-server":
         assert binary is not None
+        # --no-repack: llama.cpp's AMX matrix product (an "extra buffer" like weight
+        # repacking) crashes the server at its first request with this model on a CPU with AMX.
         command = [binary, "-m", gguf(), "--host", "127.0.0.1", "--port", str(port), "-c",
-                   "8192", *(("--threads", str(threads)) if threads else ())]
+                   "8192", "--no-repack", *(("--threads", str(threads)) if threads else ())]
         health = "/health"
     else:
-        command = [sys.executable, "-m", "llama_cpp.server", "--model", gguf(), "--host",
+        command = [sys.executable, "-m", "tests.llama_cpp_server", "--model", gguf(), "--host",
                    "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
         health = "/v1/models"
     env = {**os.environ, "LD_LIBRARY_PATH": str(Path(command[0]).parent)}  # its own libraries
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=env)
+    log = open(os.environ["SPARK_BENCH_SERVER_LOG"], "ab") if \
+        os.environ.get("SPARK_BENCH_SERVER_LOG") else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(command, stdout=log, stderr=log, env=env, cwd=ROOT)
     import httpx
     deadline = time.monotonic() + 120
     async with httpx.AsyncClient() as client:
@@ -272,6 +275,39 @@ def figures(session: Session, relay: Relay) -> dict[str, Any]:
     }
 
 
+def streamed_text(reply: bytes) -> str:
+    """The text of a streamed completions answer (SSE `data:` events), for `--dump`."""
+    import json
+    out = []
+    for raw in reply.split(b"\n"):
+        if raw.startswith(b"data: {"):
+            with contextlib.suppress(ValueError):
+                event = json.loads(raw[6:])
+                choice = (event.get("choices") or [{}])[0]
+                out.append(choice.get("text") or event.get("content") or "")
+    return "".join(out)
+
+
+def dump_exchanges(path: Path, relay: Relay, session: Session) -> None:
+    """Each model request: when (from the first key), how long, whether we hung up, what the
+    prompt ended with and what the model streamed (to see why a pause showed nothing)."""
+    import json
+    start = session.keys[0] if session.keys else 0.0
+    with path.open("a", encoding="utf-8") as out:
+        for e in relay.exchanges:
+            body = bytes(e.request).partition(b"\r\n\r\n")[2]
+            with contextlib.suppress(ValueError):
+                prompt = json.loads(body).get("prompt", "")
+            out.write(json.dumps({
+                "sent": round(e.sent - start, 3),
+                "first_byte": round(e.first_byte - e.sent, 3) if e.first_byte else None,
+                "ended": round(e.ended - e.sent, 3) if e.ended else None,
+                "hung_up": e.hung_up, "prompt_end": str(prompt)[-60:],
+                "status": bytes(e.reply).partition(b"\r\n")[0].decode("latin-1"),
+                "text": streamed_text(bytes(e.reply)), "body": body.decode("utf-8", "replace")
+                }) + "\n")
+
+
 def line(server: str, pace: int, load: int, layout: str, f: dict[str, Any]) -> str:
     cache = f"{f['cache_share']:.1%}" if f["cache_share"] is not None else "n/a"
     last = f"{f['last_answer_s']:.2f} s" if f["last_answer_s"] is not None else "n/a"
@@ -333,6 +369,8 @@ async def main(args: argparse.Namespace) -> int:
                                     text, rows, pace,
                                     args.pause, home)
                                 await relay.stop()
+                                if args.dump:
+                                    dump_exchanges(Path(args.dump), relay, session)
                                 row = line(server, pace, load, layout,
                                            figures(session, relay))
                                 print(row, flush=True)
@@ -367,4 +405,6 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", default="a7dd02d")
     parser.add_argument("--lines", type=int, default=4)
     parser.add_argument("--pause", type=int, default=800)
+    parser.add_argument("--dump", help="append each model request (timing, prompt end, text) "
+                        "to this JSONL file")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -24,6 +24,8 @@ class Exchange:
     cache_n: int = 0
     prompt_n: int = 0
     timed: bool = False
+    request: bytearray = field(default_factory=bytearray)  # as sent (headers and body)
+    reply: bytearray = field(default_factory=bytearray)  # as received
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Relay:
                 if current:
                     exchange = current[-1]
                     exchange.first_byte = exchange.first_byte or time.monotonic()
+                    exchange.reply += data
                     found = TIMINGS.search(data)
                     if found:
                         exchange.cache_n, exchange.prompt_n = map(int, found.groups())
@@ -66,6 +69,8 @@ class Relay:
                     exchange = Exchange(time.monotonic())
                     current.append(exchange)
                     self.exchanges.append(exchange)
+                if current:
+                    current[-1].request += data
                 up_writer.write(data)
                 await up_writer.drain()
             for exchange in current:  # we hung up

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -29,6 +29,7 @@ from spark_lsp.models.base import (
     PromptStyle,
 )
 from spark_lsp.models.hangup import Hangup, TrackedTransport
+from spark_lsp.models.healing import Unheal
 from spark_lsp.models.server_words import (
     ERROR_TYPES,
     error_detail,
@@ -41,6 +42,7 @@ from spark_lsp.settings import ModelSettings, api_key
 log = logging.getLogger(__name__)
 
 Framing = Literal["sse", "ndjson"]
+Body = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]  # a body, or one made when sent
 USER_AGENT = f"spark-lsp/{__version__}"
 DONE = "[DONE]"
 PROPS_TIMEOUT_S = 2.0  # asking a server what it is, in the background
@@ -196,20 +198,25 @@ class HttpBackend:
 
     # -- streaming -------------------------------------------------------------------------
 
-    def stream_post(self, path: str, body: dict[str, Any], framing: Framing,
-                    deadline_ms: int | None = None) -> ResponseStream:
-        """POST `body` and yield the text of each frame; closing the stream closes the HTTP
-        response at once, whatever state the exchange is in. A stream that ends without its
-        final event is a `ModelBadResponse`. `deadline_ms` (the request's own limit, e.g. a code
-        action's) replaces the tier's `timeout_ms` as the time to wait for the connection and
-        for each read (0: no limit)."""
+    def stream_post(self, path: str, body: Body, framing: Framing,
+                    deadline_ms: int | None = None, unheal: Unheal | None = None
+                    ) -> ResponseStream:
+        """POST `body` (or what the coroutine `body` gives, awaited when the stream is first
+        read) and yield the text of each frame, through `unheal` (token healing) if given;
+        closing the stream closes the HTTP response at once, whatever state the exchange is in.
+        A stream that ends without its final event is a `ModelBadResponse`. `deadline_ms` (the
+        request's own limit, e.g. a code action's) replaces the tier's `timeout_ms` as the time
+        to wait for the connection and for each read (0: no limit)."""
         return ResponseStream(
             lambda hangup, hold: self._post_chunks(path, body, framing, hangup, hold,
-                                                   deadline_ms))
+                                                   deadline_ms, unheal))
 
-    async def _post_chunks(self, path: str, body: dict[str, Any], framing: Framing,
+    async def _post_chunks(self, path: str, body: Body, framing: Framing,
                            hangup: Hangup, hold: Callable[[httpx.Response], None],
-                           deadline_ms: int | None = None) -> AsyncIterator[str]:
+                           deadline_ms: int | None = None, unheal: Unheal | None = None
+                           ) -> AsyncIterator[str]:
+        if callable(body):
+            body = await body()
         log.debug("%s: POST %s (model %r, streaming)", self._where, path, body.get("model"))
         received = finished = False
         headers = {"Accept": "text/event-stream" if framing == "sse" else "application/x-ndjson"}
@@ -229,6 +236,8 @@ class HttpBackend:
                         continue  # read to the end so the connection can be reused
                     self._raise_stream_error(frame.data)
                     text, finished = self._decode(frame)
+                    if unheal is not None:
+                        text = unheal.feed(text)
                     if text:
                         yield text
         except (httpx.HTTPError, SSEError) as exc:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from spark_lsp.models.base import ModelRequest
+from spark_lsp.models.healing import Unheal, healing
 from spark_lsp.models.http import Frame, HttpBackend
 from spark_lsp.models.slots import SlotMap
 from spark_lsp.settings import ModelSettings
@@ -22,9 +23,11 @@ class LlamaCppBackend(HttpBackend):
         super().__init__(settings)
         self.slots = SlotMap(self.server_props, known=True)
 
-    def body(self, request: ModelRequest) -> dict[str, Any]:
+    def body(self, request: ModelRequest) -> tuple[dict[str, Any], str]:
+        """The request body, and the word healed ("" for none; /infill takes a grammar)."""
+        healed = healing(request.prefix, request.prefix)
         body: dict[str, Any] = {
-            "input_prefix": request.prefix,
+            "input_prefix": healed.prompt if healed is not None else request.prefix,
             "input_suffix": request.suffix,
             "input_extra": [{"filename": s.path, "text": s.text} for s in request.snippets],
             "n_predict": request.max_tokens,
@@ -36,10 +39,20 @@ class LlamaCppBackend(HttpBackend):
             body["stop"] = list(request.stop)
         if self.settings.model:
             body["model"] = self.settings.model
-        return body
+        if healed is not None:
+            body["grammar"] = healed.grammar
+        return body, healed.word if healed is not None else ""
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/infill", self.body(request), "sse", request.deadline_ms)
+        unheal = Unheal()
+
+        async def body() -> dict[str, Any]:
+            await self.slots.known()
+            made, word = self.body(request)
+            unheal.expect(word)
+            return made
+
+        return self.stream_post("/infill", body, "sse", request.deadline_ms, unheal)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return frame.data.get("content") or "", bool(frame.data.get("stop"))

@@ -30,6 +30,7 @@ from spark_lsp.models.base import (
     ModelServerError,
     PromptStyle,
 )
+from spark_lsp.models.healing import Healing, Unheal, healing
 from spark_lsp.settings import ModelSettings
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def _route_llama_logs(llama_cpp: Any) -> None:
 
 
 @contextlib.contextmanager
-def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
+def without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
     """Load with ggml's extra CPU buffer types (AMX tiles, weight repacking) off. ggml's AMX
     matrix product segfaults with the bundled model's weights on a CPU that has AMX (seen with
     llama-cpp-python 0.3.36 built natively on a Xeon with amx_int8), and `Llama()` has no
@@ -102,12 +103,12 @@ def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
         yield
         return
 
-    def without_extra_buffers() -> Any:
+    def params_without() -> Any:
         params = default()
         params.use_extra_bufts = False
         return params
 
-    low.llama_model_default_params = without_extra_buffers  # type: ignore[union-attr]
+    low.llama_model_default_params = params_without  # type: ignore[union-attr]
     try:
         yield
     finally:
@@ -127,7 +128,7 @@ def load_model(path: str, n_threads: int) -> LoadedModel:
         # server writes to stdout meanwhile. Its few Python-level prints are captured instead.
         captured = io.StringIO()
         try:
-            with contextlib.redirect_stderr(captured), _without_extra_buffers(llama_cpp):
+            with contextlib.redirect_stderr(captured), without_extra_buffers(llama_cpp):
                 llm = llama_cpp.Llama(model_path=path, n_ctx=N_CTX, n_threads=n_threads,
                                       verbose=True)
         except (ValueError, OSError, RuntimeError) as exc:
@@ -213,11 +214,13 @@ class LocalBackend:
             except RuntimeError:  # the event loop is gone: nobody is listening
                 stop.set()
 
+        healed = healing(request.prompt or request.prefix, request.prefix)
+
         def work() -> None:
             try:
                 with model.generate_lock:
                     if not stop.is_set():
-                        self._run(model, request, stop, put)
+                        self._run(model, request, healed, stop, put)
             except Exception as exc:
                 put(exc)
             finally:
@@ -227,27 +230,33 @@ class LocalBackend:
         worker = threading.Thread(target=work, name="spark-local-generate", daemon=True)
         self._worker = worker
         worker.start()
+        unheal = Unheal()
+        unheal.expect(healed.word if healed is not None else "")
         try:
             while (item := await queue.get()) is not _END:
                 if isinstance(item, Exception):
                     raise _generation_error(item)
-                yield str(item)
+                if text := unheal.feed(str(item)):
+                    yield text
         finally:
             stop.set()
             self._active.discard(stop)
 
-    def _run(self, model: LoadedModel, request: ModelRequest, stop: threading.Event,
-             put: Any) -> None:
-        """Generate in the worker thread, handing chunks to `put`; stops when `stop` is set."""
+    def _run(self, model: LoadedModel, request: ModelRequest, healed: Healing | None,
+             stop: threading.Event, put: Any) -> None:
+        """Generate in the worker thread, handing chunks to `put`; stops when `stop` is set.
+        A prompt that ends inside a word is healed (`models.healing`)."""
         llama_cpp = _import_llama_cpp()
         halt = llama_cpp.StoppingCriteriaList([lambda _ids, _logits: stop.is_set()])
         chunks = model.llm.create_completion(
-            request.prompt or request.prefix,
+            healed.prompt if healed is not None else request.prompt or request.prefix,
             max_tokens=request.max_tokens,
             stop=list(request.stop),
             temperature=request.temperature,
             stream=True,
             stopping_criteria=halt,
+            grammar=llama_cpp.LlamaGrammar.from_string(healed.grammar, verbose=False)
+            if healed is not None else None,
         )
         try:
             for chunk in chunks:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from spark_lsp.models.base import ModelRequest
+from spark_lsp.models.healing import Unheal, healing
 from spark_lsp.models.http import DONE, Frame, HttpBackend
 from spark_lsp.models.slots import SlotMap
 from spark_lsp.settings import ModelSettings
@@ -22,7 +23,9 @@ class OpenAICompletionsBackend(HttpBackend):
         super().__init__(settings)
         self.slots = SlotMap(self.server_props)  # llama-server serves /v1/completions too
 
-    def body(self, request: ModelRequest) -> dict[str, Any]:
+    def body(self, request: ModelRequest, heal: bool = False) -> tuple[dict[str, Any], str]:
+        """The request body, and the word healed ("" for none): `heal` when the server takes a
+        grammar (llama.cpp) and the prompt ends in the word the cursor is in."""
         body: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": request.max_tokens,
@@ -30,17 +33,28 @@ class OpenAICompletionsBackend(HttpBackend):
             "stream": True,
             **self.slots.fields(request.cache_key),
         }
-        if request.prompt:
-            body["prompt"] = request.prompt
-        else:
-            body["prompt"] = request.prefix
+        prompt = request.prompt or request.prefix
+        healed = healing(prompt, request.prefix) if heal else None
+        if healed is not None:
+            prompt = healed.prompt
+            body["grammar"] = healed.grammar
+        body["prompt"] = prompt
+        if not request.prompt:
             body["suffix"] = request.suffix
         if request.stop:
             body["stop"] = list(request.stop)
-        return body
+        return body, healed.word if healed is not None else ""
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        return self.stream_post("/completions", self.body(request), "sse", request.deadline_ms)
+        unheal = Unheal()
+
+        async def body() -> dict[str, Any]:
+            await self.slots.known()
+            made, word = self.body(request, heal=self.slots.is_llama_cpp)
+            unheal.expect(word)
+            return made
+
+        return self.stream_post("/completions", body, "sse", request.deadline_ms, unheal)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         if frame.data == DONE:

@@ -5,8 +5,9 @@ the next prompt of that slot. Without `id_slot` a request goes to any idle slot 
 that holds the document's prompt is still busy with the request just superseded, the new one
 lands on a slot with another prompt and is evaluated in full. With it, the request waits the few
 milliseconds until its own slot is free. Whether the server is llama.cpp, and how many slots it
-has, comes from its `/props` (asked once, in the background, at the first request; until the
-answer, requests carry no slot). Other servers answer 404 there and get none of these fields.
+has, comes from its `/props` (asked once, at the first request, which waits for the answer up to
+`PROBE_WAIT_S`; until the answer, requests carry no slot). Other servers answer 404 there and
+get none of these fields.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 # Documents served at once, each in a slot of its own; beyond this many they share slots in turn.
 # llama-server has 4 slots unless started with another `--parallel`.
 MAX_DOCUMENTS = 64
+# How long the first request waits for /props. A local server answers in milliseconds; without
+# the wait the first prompt landed on another slot than the ones after it and was evaluated in
+# full twice (1.7 s each for ~330 tokens on llama-server at one thread, issue 17).
+PROBE_WAIT_S = 0.5
 
 
 class SlotMap:
@@ -48,6 +53,14 @@ class SlotMap:
                 self._documents[key] = len(self._documents)
             fields["id_slot"] = self._documents[key] % self.total_slots
         return fields
+
+    async def known(self) -> None:
+        """Wait (once, at most `PROBE_WAIT_S`) for the /props answer, so that the first request
+        already goes to the document's slot and gets what llama.cpp alone takes."""
+        if self._probe is None:
+            self._probe = asyncio.ensure_future(self._ask())
+        if not self._probe.done():
+            await asyncio.wait({self._probe}, timeout=PROBE_WAIT_S)
 
     async def _ask(self) -> None:
         try:

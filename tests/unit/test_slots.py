@@ -21,7 +21,7 @@ async def bodies(fake: FakeModelServer, provider: str, keys: list[str]) -> list[
             request = ModelRequest(prompt="x = ", prefix="x = ", cache_key=key)
             async for _ in backend.stream(request):
                 pass
-            await asyncio.sleep(0.05)  # the /props answer comes in the background
+            await asyncio.sleep(0.05)
     finally:
         await backend.aclose()
     return [r.body for r in fake.requests if r.method == "POST"]
@@ -31,17 +31,18 @@ async def bodies(fake: FakeModelServer, provider: str, keys: list[str]) -> list[
 async def test_each_document_keeps_to_one_slot_of_a_llama_cpp_server(provider: str) -> None:
     with FakeModelServer(props={"total_slots": 4}) as fake:
         sent = await bodies(fake, provider, ["a.py", "a.py", "b.py", "a.py", "b.py"])
-    assert [b.get("cache_prompt") for b in sent[1:]] == [True] * 4
-    slots = [b.get("id_slot") for b in sent[1:]]
-    assert slots[0] == slots[2] != slots[1] == slots[3]
+    # The first request waits for /props: it goes to its document's slot like the rest.
+    assert [b.get("cache_prompt") for b in sent] == [True] * 5
+    slots = [b.get("id_slot") for b in sent]
+    assert slots[0] == slots[1] == slots[3] != slots[2] == slots[4]
     assert all(isinstance(s, int) and 0 <= s < 4 for s in slots)
     assert len(fake.probes) == 1
 
 
 async def test_more_documents_than_slots_share_them() -> None:
     with FakeModelServer(props={"total_slots": 2}) as fake:
-        sent = await bodies(fake, "llamacpp", ["warm", "a", "b", "c"])
-    assert [b["id_slot"] for b in sent[1:]] == [0, 1, 0]  # "warm" went before /props answered
+        sent = await bodies(fake, "llamacpp", ["a", "b", "c", "d"])
+    assert [b["id_slot"] for b in sent] == [0, 1, 0, 1]
 
 
 async def test_other_servers_get_no_llama_cpp_fields(fake_model: FakeModelServer) -> None:
