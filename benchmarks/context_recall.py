@@ -23,6 +23,7 @@ prompts would reach if every such defined identifier were in them too: what is l
 is the model's vocabulary, library attributes and names the answer binds itself.
 
     .venv/bin/python benchmarks/context_recall.py                      # default trees + HumanEval
+    .venv/bin/python benchmarks/context_recall.py --budgets 256,512,1024 --humaneval 0 --check
     .venv/bin/python benchmarks/context_recall.py --tree PATH [--tree PATH…] --tasks 300
     .venv/bin/python benchmarks/context_recall.py --jsonl tasks.jsonl
         # one task a line: {"task_id", "root", "path", "text", "cursor", "answer"}
@@ -30,6 +31,29 @@ is the model's vocabulary, library attributes and names the answer binds itself.
     .venv/bin/python benchmarks/context_recall.py --calibrate   # the token estimate vs SmolLM2
     .venv/bin/python benchmarks/context_recall.py --exact  # budget with SmolLM2's tokenizer
     .venv/bin/python benchmarks/context_recall.py --budgets 512 --misses 512 --seed 1
+
+Tuned and untuned trees. The default run takes the installed DEFAULT_TREES (`--tasks` each) and
+UNTUNED_TREES (`--untuned-tasks` each, fixed at 200). The first, with tune_context.py's training
+trees, are TUNED_TREES: the ranking's values were chosen on them, or by looking at their figures.
+The untuned trees are never used to choose a value, only to check one: each group is reported
+pooled, then side by side with the gap (untuned minus tuned) at each budget. A `--tree` counts
+as tuned if its name is in TUNED_TREES, else as untuned. Six untuned trees come with the local
+and test extras, rich, markdown-it-py and urllib3 do not; all at the versions the recorded
+figures are for:
+
+    .venv/bin/pip install starlette==1.10.0 uvicorn==0.55.0 pydantic-settings==2.16.3
+    .venv/bin/pip install diskcache==5.6.3 Pygments==2.21.0 PyYAML==6.0.4 rich==15.0.0
+    .venv/bin/pip install markdown-it-py==4.3.0 urllib3==2.8.0
+
+A tree that is not installed is skipped with a line saying how to install it.
+
+Results kept. Each run appends its pooled figures per group and budget, with the date, commit
+and command, to benchmarks/results/context_recall.md (`--no-record`: not). `--check` compares
+the untuned figures with the last entry of the same settings (budgets, seed, tokenizer, exact)
+and untuned trees (names, versions, task counts) and exits with 1, recording nothing, if far or
+all-identifier recall dropped by more than 0.01 at any budget: a ranking change that does so is
+blocked (2: no such entry to compare with). Run it before a ranking change without `--check` and
+after it with.
 
 The builder budgets with the calibrated estimate (as for HTTP backends) unless `--exact` gives
 it the embedded model's tokenizer (as the server does with the embedded backend); either way
@@ -45,7 +69,9 @@ import io
 import keyword
 import os
 import re
+import shlex
 import statistics
+import subprocess
 import sys
 import time
 import tokenize
@@ -57,6 +83,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.fim_tasks import Task, humaneval_tasks, read_jsonl, source_files, tasks_from_tree
+from benchmarks.recall_results import (
+    GROUPS,
+    RESULTS,
+    TOLERANCE,
+    Entry,
+    Pooled,
+    append,
+    compare,
+    last_matching,
+    parse_entries,
+)
 from spark_lsp.context.builder import build_context, label_line
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.tokens import estimate_tokens
@@ -68,6 +105,25 @@ NEAR_ABOVE, NEAR_BELOW = 30, 5
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" \
     / "site-packages"
 DEFAULT_TREES = ("httpx", "pygls", "hypothesis", "attr", "pathspec", "click")
+# Every tree the ranking was tuned on: DEFAULT_TREES by looking at their figures over many
+# sessions, these by benchmarks/tune_context.py's search (its TRAIN_TREES). A tree of one of
+# these names counts as tuned, any other as untuned.
+TRAINING_TREES = ("anyio", "httpcore", "cattrs", "jinja2", "_pytest", "packaging",
+                  "sqlite_utils", "dateutil")
+TUNED_TREES = DEFAULT_TREES + TRAINING_TREES
+# The trees the ranking was NEVER tuned on, by import name → the distribution that brings it,
+# pinned (the check compares like with like). The rule: never used to choose a value (not in
+# tune_context.py, not looked at to pick one), only to check one that was chosen elsewhere.
+# Varied on purpose: web framework, ASGI server, typed settings, a few big classic files,
+# hundreds of data-heavy lexers, old-style YAML, a large typed library, a port from JavaScript,
+# HTTP plumbing.
+UNTUNED_TREES = {
+    "starlette": "starlette==1.10.0", "uvicorn": "uvicorn==0.55.0",
+    "pydantic_settings": "pydantic-settings==2.16.3", "diskcache": "diskcache==5.6.3",
+    "pygments": "Pygments==2.21.0", "yaml": "PyYAML==6.0.4", "rich": "rich==15.0.0",
+    "markdown_it": "markdown-it-py==4.3.0", "urllib3": "urllib3==2.8.0",
+}
+UNTUNED_TASKS = 200  # per untuned tree (fewer where a small tree has fewer statements)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 IGNORED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) \
@@ -368,11 +424,183 @@ def calibrate(count: Callable[[str], int]) -> None:
               f"line by line {lines_est} ({lines_est / real - 1:+.1%})")
 
 
-def main() -> None:
+@dataclass
+class Group:
+    """The tasks of one tree or JSONL file, and whether the ranking was tuned on it."""
+
+    title: str
+    kind: str  # "tuned", "untuned" or "other" (JSONL tasks)
+    tasks: list[Task]
+    version: str = ""
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.title.rstrip("/")) or self.title
+
+
+def tree_kind(root: str) -> str:
+    return "tuned" if os.path.basename(root.rstrip("/")) in TUNED_TREES else "untuned"
+
+
+def tree_version(root: str) -> str:
+    """The installed version of the distribution a site-packages tree comes from, else ""."""
+    from importlib.metadata import packages_distributions, version
+
+    path = Path(root).resolve()
+    if path.parent != SITE.resolve():
+        return ""
+    names = packages_distributions().get(path.name, [])
+    return version(names[0]) if names else ""
+
+
+def wanted_trees(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """(root, tasks) of the trees to run: `--tree`s, else the default and untuned trees."""
+    if args.tree or args.jsonl:
+        return [(tree, args.tasks) for tree in args.tree or []]
+    trees = []
+    if args.only != "untuned":
+        trees += [(str(SITE / name), args.tasks) for name in DEFAULT_TREES]
+    if args.only != "tuned":
+        trees += [(str(SITE / name), args.untuned_tasks) for name in UNTUNED_TREES]
+    return trees
+
+
+def task_groups(args: argparse.Namespace) -> list[Group]:
+    """JSONL files and trees, each with its tasks; a missing tree is skipped with a line."""
+    groups = [Group(path, "other", read_jsonl(path)) for path in args.jsonl or []]
+    for tree, count in wanted_trees(args):
+        if not os.path.isdir(tree):
+            name = os.path.basename(tree.rstrip("/"))
+            how = f"not installed: .venv/bin/pip install {UNTUNED_TREES[name]}" \
+                if name in UNTUNED_TREES else "not a directory"
+            print(f"skipped ({how}): {tree}")
+            continue
+        groups.append(Group(tree, tree_kind(tree), tasks_from_tree(tree, count, args.seed),
+                            tree_version(tree)))
+    return groups
+
+
+def merge(into: BudgetResult, part: BudgetResult) -> None:
+    """Pool `part`'s figures into `into`."""
+    into.tokens += part.tokens
+    into.estimated += part.estimated
+    into.build_ms += part.build_ms
+    into.over += part.over
+    for name in ("all", "far", "raw", "naive_all", "naive_far", "naive_budget_far", "all_v",
+                 "far_v", "naive_all_v", "naive_far_v", "far_defined", "far_bound"):
+        a, b = getattr(into, name), getattr(part, name)
+        a.found += b.found
+        a.total += b.total
+
+
+Pools = dict[str, dict[int, BudgetResult]]  # kind of tree → budget → pooled result
+
+
+def run_groups(groups: list[Group], budgets: list[int], count: Callable[[str], int],
+               counter: str, args: argparse.Namespace) -> Pools:
+    """Evaluate and report each group; the results pooled by kind."""
+    pools: Pools = defaultdict(lambda: defaultdict(BudgetResult))
+    for group in groups:
+        results: dict[int, BudgetResult] = defaultdict(BudgetResult)
+        done = evaluate(group.tasks, budgets, count, results, exact=args.exact)
+        report(f"{group.name} ({group.kind})", results, done, counter, args.raw)
+        for budget in budgets:
+            merge(pools[group.kind][budget], results[budget])
+    return pools
+
+
+def pooled(result: BudgetResult) -> Pooled:
+    return Pooled(len(result.tokens), result.far.share, result.all.share,
+                  statistics.median(result.tokens) if result.tokens else float("nan"),
+                  result.over)
+
+
+def report_pools(pools: Pools, budgets: list[int], counter: str, raw: bool) -> None:
+    """Each kind pooled, then the tuned and untuned figures side by side with their gap."""
+    for kind in ("tuned", "untuned", "other"):
+        if kind in pools:
+            report(f"{kind} trees, pooled", pools[kind], len(pools[kind][budgets[0]].tokens),
+                   counter, raw)
+    if "tuned" not in pools or "untuned" not in pools:
+        return
+    print("\n## generalisation: untuned vs tuned trees (gap = untuned - tuned)")
+    print("| budget | far: tuned / untuned / gap | all: tuned / untuned / gap "
+          "| median tokens: tuned / untuned | over budget: tuned / untuned |")
+    print("|---|---|---|---|---|")
+    for budget in budgets:
+        t, u = pooled(pools["tuned"][budget]), pooled(pools["untuned"][budget])
+        print(f"| {budget} | {t.far:.3f} / {u.far:.3f} / {u.far - t.far:+.3f} "
+              f"| {t.all:.3f} / {u.all:.3f} / {u.all - t.all:+.3f} "
+              f"| {t.median_tokens:.0f} / {u.median_tokens:.0f} | {t.over} / {u.over} |")
+
+
+def commit() -> str:
+    """HEAD's short hash, "+dirty" when tracked files (the results aside) differ from it."""
+    root = str(Path(__file__).resolve().parents[1])
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", root, "status", "--porcelain",
+                                  "--untracked-files=no", "--", ".",
+                                  ":(exclude)benchmarks/results"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return head + ("+dirty" if changed else "")
+
+
+def make_entry(groups: list[Group], pools: Pools, budgets: list[int], seed: int,
+               counter: str) -> Entry:
+    """This run as a results entry: the key lines and the pooled figures per group."""
+    command = shlex.join(["context_recall.py", *sys.argv[1:]])
+    entry = Entry(f"{time.strftime('%Y-%m-%d %H:%M')} · {commit()} · `{command}`")
+    entry.keys["settings"] = f"budgets {','.join(map(str, budgets))} · seed {seed} · " \
+        f"tokens: {counter}"
+    for kind in GROUPS:
+        trees = [g for g in groups if g.kind == kind]
+        if trees:
+            entry.keys[kind] = " · ".join(" ".join(filter(None, (g.name, g.version)))
+                                          + f" ({len(g.tasks)})" for g in trees)
+            entry.figures.update({(kind, b): pooled(pools[kind][b]) for b in budgets})
+    return entry
+
+
+def check(entry: Entry) -> int:
+    """Compare the untuned figures with the last entry of the same settings and untuned trees:
+    0 if none dropped by more than the tolerance, 1 if one did, 2 if there is nothing to
+    compare with."""
+    if "untuned" not in entry.keys:
+        print("\n--check: this run has no untuned tree")
+        return 2
+    entries = parse_entries(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else []
+    previous = last_matching(entries, entry.keys["settings"], entry.keys["untuned"])
+    if previous is None:
+        print(f"\n--check: no entry in {RESULTS} with\n  settings: {entry.keys['settings']}\n"
+              f"  untuned: {entry.keys['untuned']}\nrecord one by running without --check on "
+              "the code before the change (or install the pinned trees of UNTUNED_TREES)")
+        return 2
+    lines, failed = compare(previous.group("untuned"), entry.group("untuned"))
+    print(f"\n## check: untuned trees against {previous.heading}")
+    print("\n".join(lines))
+    if failed:
+        print(f"untuned recall dropped by more than {TOLERANCE} (or a budget has no earlier "
+              "figure): check failed, not recorded")
+        return 1
+    print("check passed")
+    return 0
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append", help="a source tree (default: installed "
-                        + ", ".join(DEFAULT_TREES) + ")")
-    parser.add_argument("--tasks", type=int, default=200, help="tasks per tree")
+                        + ", ".join(DEFAULT_TREES) + " as tuned and "
+                        + ", ".join(UNTUNED_TREES) + " as untuned)")
+    parser.add_argument("--tasks", type=int, default=200, help="tasks per tree (--tree or a "
+                        "default tree)")
+    parser.add_argument("--untuned-tasks", type=int, default=UNTUNED_TASKS,
+                        help="tasks per untuned tree of the default run")
+    parser.add_argument("--only", choices=("tuned", "untuned"),
+                        help="of the default trees, run only these")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
     parser.add_argument("--jsonl", action="append", help="tasks from a JSONL file")
@@ -389,6 +617,11 @@ def main() -> None:
                         help="list the far identifiers missed at this budget (*: defined)")
     parser.add_argument("--dump", metavar="FILE", help="write a digest of every prompt to FILE "
                         "(compare two runs with diff: a refactoring must not change a prompt)")
+    parser.add_argument("--check", action="store_true",
+                        help="compare the untuned figures with the last recorded run of the "
+                        f"same settings; exit 1 if far or all recall dropped by > {TOLERANCE}")
+    parser.add_argument("--no-record", action="store_true",
+                        help=f"do not append this run's figures to {RESULTS.name}")
     args = parser.parse_args()
     global DUMPED
     DUMPED = [] if args.dump else None
@@ -396,61 +629,46 @@ def main() -> None:
         with open(args.out, "w", encoding="utf-8") as handle:
             for task in tasks_from_tree(args.generate, args.tasks, args.seed):
                 handle.write(task.to_json() + "\n")
-        return
+        return 0
     count, counter = real_counter()
     if args.exact and counter == "estimate":
         parser.error("--exact needs llama-cpp-python and the bundled model")
     counter += "; budgeted with " + ("it" if args.exact else "the estimate")
     if args.calibrate:
         calibrate(count)
-        return
+        return 0
     budgets = [int(b) for b in args.budgets.split(",")]
-    groups: list[tuple[str, list[Task]]] = []
-    for path in args.jsonl or []:
-        groups.append((path, read_jsonl(path)))
-    trees = args.tree if args.tree else ([] if args.jsonl else
-                                         [str(SITE / name) for name in DEFAULT_TREES])
-    for tree in trees:
-        if os.path.isdir(tree):
-            groups.append((tree, tasks_from_tree(tree, args.tasks, args.seed)))
-    overall: dict[int, BudgetResult] = defaultdict(BudgetResult)
-    total = 0
-    for title, tasks in groups:
-        results: dict[int, BudgetResult] = defaultdict(BudgetResult)
-        done = evaluate(tasks, budgets, count, results, exact=args.exact)
-        report(os.path.basename(title.rstrip("/")) or title, results, done, counter, args.raw)
-        for budget in budgets:
-            merged, part = overall[budget], results[budget]
-            merged.tokens += part.tokens
-            merged.estimated += part.estimated
-            merged.build_ms += part.build_ms
-            merged.over += part.over
-            for name in ("all", "far", "raw", "naive_all", "naive_far", "naive_budget_far",
-                         "all_v", "far_v", "naive_all_v", "naive_far_v", "far_defined",
-                         "far_bound"):
-                a, b = getattr(merged, name), getattr(part, name)
-                a.found += b.found
-                a.total += b.total
-        total += done
-    if len(groups) > 1:
-        report("all source trees", overall, total, counter, args.raw)
-    for budget, task_id, answer, missed in MISSES:
-        if budget == args.misses:
-            print(f"missed {missed!r:30} {task_id:40} {answer}")
-    if args.misses in MISS_KINDS:
-        kinds = MISS_KINDS[args.misses]
-        print(f"\n## far identifiers missed at {args.misses}: {sum(kinds.values())}")
-        for kind, n in kinds.most_common():
-            print(f"| {kind} | {n} | {n / sum(kinds.values()):.0%} |")
+    groups = task_groups(args)
+    pools = run_groups(groups, budgets, count, counter, args)
+    report_pools(pools, budgets, counter, args.raw)
+    report_misses(args.misses)
     if args.humaneval and not args.jsonl:
-        results = defaultdict(BudgetResult)
+        results: dict[int, BudgetResult] = defaultdict(BudgetResult)
         done = evaluate(humaneval_tasks(limit=args.humaneval), budgets, count, results,
                         exact=args.exact)
         if done:
             report("HumanEval single-line infilling", results, done, counter, args.raw)
     if args.dump and DUMPED is not None:
         Path(args.dump).write_text("".join(line + "\n" for line in DUMPED), encoding="utf-8")
+    entry = make_entry(groups, pools, budgets, args.seed, counter)
+    status = check(entry) if args.check else 0
+    if status == 0 and not args.no_record and entry.figures:
+        append(entry)
+        print(f"recorded in {RESULTS}")
+    return status
+
+
+def report_misses(budget: int) -> None:
+    """`--misses`: the far identifiers missed at this budget, and their kinds."""
+    for at, task_id, answer, missed in MISSES:
+        if at == budget:
+            print(f"missed {missed!r:30} {task_id:40} {answer}")
+    if budget in MISS_KINDS:
+        kinds = MISS_KINDS[budget]
+        print(f"\n## far identifiers missed at {budget}: {sum(kinds.values())}")
+        for kind, n in kinds.most_common():
+            print(f"| {kind} | {n} | {n / sum(kinds.values()):.0%} |")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
