@@ -32,7 +32,7 @@ from spark_lsp.context.types import PromptContext
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
-from spark_lsp.models.base import Snippet
+from spark_lsp.model_request import Snippet
 from spark_lsp.settings import ContextSettings
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix

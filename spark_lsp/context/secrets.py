@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from spark_lsp.models.base import Message, ModelRequest, Snippet
+from spark_lsp.model_request import Message, ModelRequest, Snippet
 
 MASK = "«masked»"
 

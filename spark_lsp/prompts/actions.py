@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Message, ModelRequest, PromptStyle
+from spark_lsp.model_request import Message, ModelRequest, PromptStyle
 from spark_lsp.settings import ModelSettings
 
 HERE = "<<< the code of the task is here >>>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.prompts.chat import completion_messages
 from spark_lsp.prompts.fim import comment_header, resolve_template
 from spark_lsp.settings import ModelSettings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Message
+from spark_lsp.model_request import Message
 
 CURSOR = "<CURSOR>"
 

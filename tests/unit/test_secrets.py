@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from spark_lsp.context import secrets
 from spark_lsp.context.secrets import MASK, mask_request, mask_secrets, redact
-from spark_lsp.models.base import Message, ModelRequest, Snippet
+from spark_lsp.model_request import Message, ModelRequest, Snippet
 
 # Built at run time so the repository itself holds no realistic-looking keys.
 OPENAI = "sk-" + "proj-" + "Ab3dE" * 8
