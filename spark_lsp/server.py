@@ -18,9 +18,9 @@ from spark_lsp.actions import lsp as action_lsp
 from spark_lsp.actions.kinds import KINDS, RUN_ACTION_COMMAND, ActionData, BadActionData, wanted
 from spark_lsp.actions.service import Outcome
 from spark_lsp.completion.types import Answer, Suggestion, menu_item
-from spark_lsp.context.secrets import install_log_redaction, redact
 from spark_lsp.documents.text import PositionError
 from spark_lsp.protocol import SparkProtocol
+from spark_lsp.redaction.log_filter import install_log_redaction, redact
 from spark_lsp.session import Session
 
 log = logging.getLogger(__name__)
