@@ -57,8 +57,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.fim_tasks import Task, humaneval_tasks, read_jsonl, source_files, tasks_from_tree
-from spark_lsp.context.builder import build_context, label_line
+from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.layout import label_line
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
