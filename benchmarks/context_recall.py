@@ -94,8 +94,9 @@ from benchmarks.recall_results import (
     last_matching,
     parse_entries,
 )
-from spark_lsp.context.builder import build_context, label_line
+from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.layout import label_line
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings

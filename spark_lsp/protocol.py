@@ -6,26 +6,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from spark_lsp.documents.text import PositionError
-
-if TYPE_CHECKING:
-    from spark_lsp.server import SparkServer
+from spark_lsp.session import Session
 
 log = logging.getLogger(__name__)
 
 _UNDECODABLE = object()
 
 
+class SessionServer(LanguageServer):
+    """The server as this protocol uses it: pygls's, with the session and the exit code.
+    (`server.SparkServer` is the one; naming that here would make the modules import each
+    other.)"""
+
+    session: Session
+    exit_code: int
+
+
 class SparkProtocol(LanguageServerProtocol):
     """Keeps documents in our own store (not pygls's) and answers undecodable requests."""
 
-    _server: SparkServer
+    _server: SessionServer
     _initialize_seen = False
 
     def structure_message(self, data: dict[str, Any]) -> Any:

@@ -10,7 +10,6 @@ from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from spark_lsp import __version__, framing, logs, parent
@@ -18,16 +17,16 @@ from spark_lsp.actions import lsp as action_lsp
 from spark_lsp.actions.kinds import KINDS, RUN_ACTION_COMMAND, ActionData, BadActionData, wanted
 from spark_lsp.actions.service import Outcome
 from spark_lsp.completion.types import Answer, Suggestion, menu_item
-from spark_lsp.context.secrets import install_log_redaction, redact
 from spark_lsp.documents.text import PositionError
-from spark_lsp.protocol import SparkProtocol
+from spark_lsp.protocol import SessionServer, SparkProtocol
+from spark_lsp.redaction.log_filter import install_log_redaction, redact
 from spark_lsp.session import Session
 
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "spark/status"  # params: completion.types.Answer.status()
 
-class SparkServer(LanguageServer):
+class SparkServer(SessionServer):
     def __init__(self) -> None:
         super().__init__(
             "spark-lsp",

@@ -9,7 +9,7 @@ import functools
 
 from spark_lsp.completion import stops
 from spark_lsp.completion.stops import StreamWrapper, TextStream, closing
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 
 _EXITS = ("return", "raise")
 _OPEN, _CLOSE = "([{", ")]}"

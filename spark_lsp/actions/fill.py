@@ -15,7 +15,7 @@ from spark_lsp.actions.syntax import indent_of
 from spark_lsp.actions.targets import FillTarget, Hole, Placement, Region
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.prompts.actions import action_request, fill_prompt
 from spark_lsp.settings import ModelSettings, Settings
 

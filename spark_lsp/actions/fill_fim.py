@@ -21,7 +21,7 @@ from spark_lsp.actions.validate import parse
 from spark_lsp.completion.stops import StreamWrapper
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body, split_lines
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.settings import ModelSettings, Settings
 

@@ -30,7 +30,7 @@ from spark_lsp.context.engine import current_engine
 from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import split_lines
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.prompts.actions import action_request, create_function_prompt, generate_body_prompt
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.settings import ModelSettings, Settings

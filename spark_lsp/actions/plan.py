@@ -15,7 +15,7 @@ from spark_lsp.actions.retry import LONGER_BUDGET, longer, with_note
 from spark_lsp.actions.targets import FillTarget, GenerateTarget, StrongerTarget
 from spark_lsp.completion.stops import StreamWrapper
 from spark_lsp.documents.store import DocumentSnapshot
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.router import Route
 from spark_lsp.settings import Settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 
-from spark_lsp.models.base import Message, ModelRequest
+from spark_lsp.model_request import Message, ModelRequest
 
 RETRY_PREFIX = "Spark: Retry with stronger model: "
 LONGER_BUDGET = 2  # without a strong tier, the retry gets this many times the time and tokens

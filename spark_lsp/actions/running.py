@@ -12,7 +12,8 @@ from typing import Protocol
 from spark_lsp.completion import stops
 from spark_lsp.completion.bounds import ACTION
 from spark_lsp.completion.stops import StreamWrapper
-from spark_lsp.models.base import Backend, ModelRequest
+from spark_lsp.model_request import ModelRequest
+from spark_lsp.models.base import Backend
 
 TICK_S = 1.0  # how often progress says how long the model has been at work
 

@@ -18,7 +18,8 @@ from spark_lsp.context.engine import ContextEngine, current_engine
 from spark_lsp.context.tokens import TokenCounter
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import index_to_utf16, line_body, utf16_to_index
-from spark_lsp.models.base import Backend, ModelRequest
+from spark_lsp.model_request import ModelRequest
+from spark_lsp.models.base import Backend
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.settings import Settings
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from spark_lsp.context import layout
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
     Costs,
@@ -32,27 +33,19 @@ from spark_lsp.context.types import PromptContext
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
-from spark_lsp.models.base import Snippet
+from spark_lsp.model_request import Snippet
 from spark_lsp.settings import ContextSettings
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.languages import comment_prefix
 from spark_lsp.syntax.outline import outline_tree
 from spark_lsp.syntax.symbols import LinesSource
 
-TEMPLATE_RESERVE = 8  # FIM sentinels around prefix/suffix
-SEPARATOR_TOKENS = 2  # a file-separator token (or the blank line) per snippet
 # Kept free when tokens are estimated: the estimate errs high on code, but a name list can
 # take up to ~15 % more tokens than estimated (names made of rare words: `wnomask`, `_byweekno`).
 # With 2 %, 1 prompt of 937 at 512 was over against the SmolLM2 tokenizer (by 10 %); with
 # none, 6 (benchmarks/context_recall.py on 8 training trees and the 6 reported ones).
 ESTIMATE_MARGIN = 0.02
 MAX_OUTLINE_ROWS_ON_THE_SPOT = 5000  # outline a snapshot without a live outline up to this size
-
-
-
-def label_line(comment: str, path: str) -> str:
-    """How `prompts/` labels a file (`{comment} Path: …`)."""
-    return f"{comment} Path: {path}\n"
 
 
 def _keep_end(text: str, limit: int, count: TokenCounter) -> str:
@@ -132,7 +125,7 @@ def build_context(
     path = snapshot.path or snapshot.uri
     label = engine.label(path) if engine is not None and snapshot.path else path
     budget = settings.max_prompt_tokens
-    available = budget - TEMPLATE_RESERVE - count(label_line(comment, label)) \
+    available = budget - layout.TEMPLATE_RESERVE - count(layout.label_line(comment, label)) \
         - (0 if exact else int(budget * ESTIMATE_MARGIN))
     body = line_body(lines[row])
     head = _keep_end(body[:index], max(available * 2 // 3, 0), count)
@@ -142,10 +135,10 @@ def build_context(
     outline = engine.outline(snapshot, typing_row=row) if engine is not None else None
     if outline is None:  # no engine, or a snapshot of other text than the open document's
         outline = _snapshot_outline(snapshot)
-    marker = "..." if language == "python" else f"{comment} ..."
+    marker = layout.elision_marker(language, comment)
 
     def label_cost(p: str) -> int:
-        return count(label_line(comment, p)) + SEPARATOR_TOKENS
+        return count(layout.label_line(comment, p)) + layout.SEPARATOR_TOKENS
 
     def row_cost(r: int) -> int:
         # With the model's tokenizer an indented row costs one token less than alone: it takes
@@ -204,9 +197,8 @@ def build_context(
         snippets = tuple(Snippet(p, text) for p, text in render_snippets(selection))
         total = selection.used + (budget - available)
         if exact:  # the model's own tokenizer: count the prompt as it will be sent
-            header = "".join(label_line(comment, s.path) + s.text + "\n\n" for s in snippets)
-            total = (count(header + label_line(comment, label) + prefix + suffix)
-                     + TEMPLATE_RESERVE + SEPARATOR_TOKENS * len(snippets))
+            total = (count(layout.header(comment, snippets, label) + prefix + suffix)
+                     + layout.TEMPLATE_RESERVE + layout.SEPARATOR_TOKENS * len(snippets))
         if total <= budget:
             break
         limit -= total - budget + 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spark_lsp.models.base import Snippet
+from spark_lsp.model_request import Snippet
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """A document's text as a list of lines, edited in place so each change costs what the edit costs.
 
 Positions are LSP positions (line, UTF-16 code units); lines end in `\\n`, `\\r\\n` or `\\r` as the
-LSP says. Each edit also yields the byte/point description tree-sitter needs for `Tree.edit`.
+LSP says. Each edit also yields the byte/point description tree-sitter needs for `Tree.edit`
+(a `syntax.changes.ByteEdit`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from spark_lsp.syntax.changes import ByteEdit
 
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 
@@ -55,19 +57,6 @@ def utf16_to_index(line: str, units: int) -> int:
 def index_to_utf16(line: str, index: int) -> int:
     prefix = line[:index]
     return utf16_len(prefix)
-
-
-@dataclass(frozen=True)
-class ByteEdit:
-    """One edit in tree-sitter's terms: byte offsets and (row, byte column) points."""
-
-    start_byte: int
-    old_end_byte: int
-    new_end_byte: int
-    start_point: tuple[int, int]
-    old_end_point: tuple[int, int]
-    new_end_point: tuple[int, int]
-    inserted: bytes  # the UTF-8 bytes the edit put in (new_end_byte - start_byte of them)
 
 
 class PositionError(ValueError):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.http import Frame, HttpBackend, chat_messages
 
 log = logging.getLogger(__name__)

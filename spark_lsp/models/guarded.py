@@ -27,9 +27,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from spark_lsp.context.secrets import mask_request, remember_secret
-from spark_lsp.models.base import Backend, ModelError, ModelRequest, ModelTimeout, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
+from spark_lsp.models.base import Backend, ModelError, ModelTimeout
 from spark_lsp.models.health import BreakerPolicy, CircuitBreaker, CircuitOpen, FailureNotifier
+from spark_lsp.redaction.known import remember_secret
+from spark_lsp.redaction.mask import mask_request
 from spark_lsp.settings import ModelSettings, api_key
 
 log = logging.getLogger(__name__)

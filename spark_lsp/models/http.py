@@ -18,15 +18,14 @@ import httpx
 from httpx_sse import EventSource, SSEError
 
 from spark_lsp import __version__
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.models.base import (
     ModelBadResponse,
     ModelError,
     ModelRateLimited,
-    ModelRequest,
     ModelServerError,
     ModelTimeout,
     ModelUnreachable,
-    PromptStyle,
 )
 from spark_lsp.models.hangup import Hangup, TrackedTransport
 from spark_lsp.models.healing import Unheal

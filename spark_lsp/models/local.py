@@ -23,13 +23,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_lsp.models.base import (
-    ModelError,
-    ModelNotInstalled,
-    ModelRequest,
-    ModelServerError,
-    PromptStyle,
-)
+from spark_lsp.model_request import ModelRequest, PromptStyle
+from spark_lsp.models.base import ModelError, ModelNotInstalled, ModelServerError
 from spark_lsp.models.healing import Healing, Unheal, healing
 from spark_lsp.settings import ModelSettings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.http import Frame, HttpBackend
 
 

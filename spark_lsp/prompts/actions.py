@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spark_lsp.context import layout
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Message, ModelRequest, PromptStyle
+from spark_lsp.model_request import Message, ModelRequest, PromptStyle
 from spark_lsp.settings import ModelSettings
 
 HERE = "<<< the code of the task is here >>>"
@@ -61,7 +62,7 @@ def _surroundings(prompt: ActionPrompt) -> str:
 def _snippets(ctx: PromptContext | None) -> str:
     if ctx is None or not ctx.snippets:
         return ""
-    blocks = [f"{ctx.comment} Path: {s.path}\n{s.text.rstrip()}" for s in ctx.snippets]
+    blocks = [layout.snippet_block(ctx.comment, s) for s in ctx.snippets]
     return "\n\n".join(blocks)
 
 
@@ -83,7 +84,7 @@ def user_message(prompt: ActionPrompt) -> str:
 
 def render_completion_prompt(prompt: ActionPrompt, comment: str) -> str:
     """The prompt for a completion-style model: the task as comments, then code to continue."""
-    lines = [f"{comment} Path: {prompt.path}"]
+    lines = [layout.file_label(comment, prompt.path)]
     around = _surroundings(prompt)
     if around:
         lines.append(around)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from spark_lsp.context import layout
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.prompts.chat import completion_messages
 from spark_lsp.prompts.fim import comment_header, resolve_template
 from spark_lsp.settings import ModelSettings
@@ -66,7 +67,7 @@ def completion_request(
         # llama.cpp takes the snippets through `input_extra` itself.
         return dataclasses.replace(
             base,
-            prefix=f"{ctx.comment} Path: {ctx.path}\n{ctx.prefix}",
+            prefix=layout.label_line(ctx.comment, ctx.path) + ctx.prefix,
             suffix=ctx.suffix,
             snippets=ctx.snippets,
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from spark_lsp.context import layout
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Message
+from spark_lsp.model_request import Message
 
 CURSOR = "<CURSOR>"
 
@@ -15,7 +16,7 @@ COMPLETION_SYSTEM = (
 
 def completion_messages(ctx: PromptContext) -> tuple[str, tuple[Message, ...]]:
     """System text and one user message for an inline completion."""
-    blocks = [f"{ctx.comment} Path: {s.path}\n{s.text.rstrip()}" for s in ctx.snippets]
+    blocks = [layout.snippet_block(ctx.comment, s) for s in ctx.snippets]
     context = ("Context from the workspace:\n" + "\n\n".join(blocks) + "\n\n") if blocks else ""
     user = (
         f"{context}File {ctx.path}:\n{ctx.prefix}{CURSOR}{ctx.suffix}\n\n"

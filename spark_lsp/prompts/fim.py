@@ -10,14 +10,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spark_lsp.context import layout
 from spark_lsp.context.types import PromptContext
 
 
 def comment_header(ctx: PromptContext) -> str:
-    """Snippets as comment-labelled blocks, then the current file's label."""
-    parts = [f"{ctx.comment} Path: {s.path}\n{s.text.rstrip()}\n\n" for s in ctx.snippets]
-    parts.append(f"{ctx.comment} Path: {ctx.path}\n")
-    return "".join(parts)
+    """Snippets as comment-labelled blocks, then the current file's label (as the context
+    builder measured it: `context.layout`)."""
+    return layout.header(ctx.comment, ctx.snippets, ctx.path)
 
 
 def _file_sep_snippets(sep: str) -> Callable[[PromptContext], str]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Tree
 
-from spark_lsp.documents.text import ByteEdit
+from spark_lsp.syntax.changes import ByteEdit, Change, ChangedRange
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.outline import Unit, container_of, outline_tree, unit_of
 from spark_lsp.syntax.symbols import LinesSource
-from spark_lsp.syntax.tree import Change, ChangedRange, IncrementalTree
+from spark_lsp.syntax.tree import IncrementalTree
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tree_sitter import Parser, Point, Tree
 
-from spark_lsp.documents.text import ByteEdit
+from spark_lsp.syntax.changes import ByteEdit, Change, ChangedRange
 from spark_lsp.syntax.languages import grammar
 
 ReadCallback = Callable[[int, Point], bytes]
@@ -40,20 +39,6 @@ def read_all(read: ReadCallback) -> bytes:
         row += newlines
         column = len(chunk) - chunk.rfind(b"\n") - 1 if newlines else column + len(chunk)
     return b"".join(chunks)
-
-
-@dataclass(frozen=True)
-class ChangedRange:
-    """A range whose syntax changed in a reparse, in the coordinates after that reparse."""
-
-    start_byte: int
-    end_byte: int
-    start_row: int
-    end_row: int
-    start_column: int = 0  # in bytes
-
-
-Change = ByteEdit | ChangedRange
 
 
 class IncrementalTree:

@@ -10,7 +10,7 @@ from spark_lsp.actions.edits import TextChange, apply
 from spark_lsp.actions.kinds import FILL_TEMPLATE, ActionData
 from spark_lsp.actions.service import ActionService
 from spark_lsp.documents.store import DocumentStore
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.settings import Settings
 from tests.unit.test_actions_service import FakeRouter
 

@@ -6,7 +6,7 @@ from spark_lsp.actions import generate
 from spark_lsp.actions.detect import generate_targets
 from spark_lsp.actions.syntax import Source
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Snippet
+from spark_lsp.model_request import Snippet
 from spark_lsp.prompts.actions import (
     ACTION_SYSTEM,
     EXPLAIN_SYSTEM,

@@ -12,7 +12,8 @@ import pytest
 from spark_lsp.actions.kinds import ASK_STRONGER, FILL_TEMPLATE, GENERATE_FUNCTION, ActionData
 from spark_lsp.actions.service import ActionService, Outcome, cut_off
 from spark_lsp.documents.store import DocumentStore
-from spark_lsp.models.base import ModelRequest, ModelServerError
+from spark_lsp.model_request import ModelRequest
+from spark_lsp.models.base import ModelServerError
 from spark_lsp.models.router import Route, tier_for_action
 from spark_lsp.settings import ModelSettings, Settings
 from tests.e2e.test_actions import PY_SCHEDULE

@@ -10,7 +10,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from spark_lsp.models.base import Message, ModelRequest
+from spark_lsp.model_request import Message, ModelRequest
 from spark_lsp.models.http import chat_messages
 from spark_lsp.models.server_words import retry_after_seconds
 from tests.fakemodel import POST_ROUTES, FakeModelServer

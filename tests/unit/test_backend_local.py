@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models import local
-from spark_lsp.models.base import ModelNotInstalled, ModelRequest
+from spark_lsp.models.base import ModelNotInstalled
 from spark_lsp.models.local import INSTALL_HINT, LocalBackend
 from spark_lsp.settings import ModelSettings
 
@@ -83,7 +84,7 @@ def test_loading_writes_nothing_to_stdout() -> None:
     """Stdout is the LSP channel: loading must not print there, nor silence it meanwhile."""
     script = (
         "import asyncio, sys\n"
-        "from spark_lsp.models.base import ModelRequest\n"
+        "from spark_lsp.model_request import ModelRequest\n"
         "from spark_lsp.models.local import LocalBackend\n"
         "from spark_lsp.settings import ModelSettings\n"
         "backend = LocalBackend(ModelSettings(provider='local'))\n"

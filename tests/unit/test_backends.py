@@ -13,16 +13,14 @@ from email.utils import formatdate
 
 import pytest
 
+from spark_lsp.model_request import Message, ModelRequest, Snippet
 from spark_lsp.models.base import (
-    Message,
     ModelBadResponse,
     ModelError,
     ModelRateLimited,
-    ModelRequest,
     ModelServerError,
     ModelTimeout,
     ModelUnreachable,
-    Snippet,
 )
 from spark_lsp.models.factory import create_backend
 from spark_lsp.models.http import HttpBackend, ssl_context

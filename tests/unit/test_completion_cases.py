@@ -15,7 +15,7 @@ import pytest
 from spark_lsp.completion.pipeline import generate, prepare
 from spark_lsp.completion.types import CompletionJob, Suggestion
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore
-from spark_lsp.models.base import ModelRequest, PromptStyle
+from spark_lsp.model_request import ModelRequest, PromptStyle
 from spark_lsp.settings import CompletionSettings, ModelSettings, Settings
 
 CURSOR = "█"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spark_lsp.context import layout
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine, using
 from spark_lsp.context.tokens import CachedCounter, counter_for, estimate_tokens
@@ -155,7 +156,10 @@ def test_every_prompt_fits_its_budget(tmp_path_factory: pytest.TempPathFactory, 
         engine.backend = lambda: type("Local", (), {"count_tokens": staticmethod(count)})()
     ctx = build(engine, store, uri, budget, (row, column))
     counter = count if exact else estimate_tokens
-    sent = counter(prompt_text(ctx)) + 8 + 2 * len(ctx.snippets)  # + the FIM sentinels
+    sent = counter(prompt_text(ctx)) + layout.TEMPLATE_RESERVE \
+        + layout.SEPARATOR_TOKENS * len(ctx.snippets)  # + the FIM sentinels
+    if exact:  # the builder counted what the template renders
+        assert ctx.prompt_tokens == sent
     if budget >= 40:  # below that not even the path label fits
         assert sent <= budget, (sent, ctx)
         assert ctx.prompt_tokens <= budget

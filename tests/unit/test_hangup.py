@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.factory import create_backend
 from spark_lsp.models.guarded import GuardedBackend
 from spark_lsp.settings import ModelSettings

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.factory import create_backend
 from spark_lsp.models.healing import Unheal, healing
 from spark_lsp.settings import ModelSettings

@@ -9,18 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from spark_lsp.context.secrets import MASK
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models import guarded as guarded_module
-from spark_lsp.models.base import (
-    ModelBadResponse,
-    ModelError,
-    ModelRequest,
-    ModelServerError,
-    ModelTimeout,
-)
+from spark_lsp.models.base import ModelBadResponse, ModelError, ModelServerError, ModelTimeout
 from spark_lsp.models.guarded import GuardedBackend
 from spark_lsp.models.health import BreakerPolicy, CircuitOpen
 from spark_lsp.models.ollama import OllamaBackend
+from spark_lsp.redaction.mask import MASK
 from spark_lsp.settings import ModelSettings
 from tests.fakemodel import FakeModelServer
 

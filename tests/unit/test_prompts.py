@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spark_lsp.context.types import PromptContext
-from spark_lsp.models.base import Snippet
+from spark_lsp.model_request import Snippet
 from spark_lsp.prompts.build import completion_request
 from spark_lsp.prompts.fim import TEMPLATES, resolve_template
 from spark_lsp.settings import ModelSettings

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spark_lsp.context import secrets
-from spark_lsp.context.secrets import MASK, mask_request, mask_secrets, redact
-from spark_lsp.models.base import Message, ModelRequest, Snippet
+from spark_lsp.model_request import Message, ModelRequest, Snippet
+from spark_lsp.redaction import mask
+from spark_lsp.redaction.log_filter import install_log_redaction, redact
+from spark_lsp.redaction.mask import MASK, mask_request, mask_secrets
 
 # Built at run time so the repository itself holds no realistic-looking keys.
 OPENAI = "sk-" + "proj-" + "Ab3dE" * 8
@@ -129,7 +130,7 @@ def test_log_records_never_carry_known_keys_or_secret_patterns(
 
     handler = Collect()
     logger.addHandler(handler)
-    secrets.install_log_redaction(logger, known=lambda: ["my-plain-key-value"])
+    install_log_redaction(logger, known=lambda: ["my-plain-key-value"])
     try:
         logger.warning("calling with %s and %s", "my-plain-key-value", OPENAI)
         try:
@@ -155,11 +156,11 @@ def test_large_text_is_masked_in_bounded_time() -> None:
 def _mask_whole_text(text: str) -> str:
     """The assignment patterns run over the whole text: what masking only the stretches that
     name a secret must agree with."""
-    text = secrets._TOKENS.sub(MASK, text)
-    text = secrets._QUOTED_ASSIGNMENT.sub(secrets._keep_head, text)
-    text = secrets._BARE_ASSIGNMENT.sub(secrets._keep_head, text)
-    text = secrets._BEARER.sub(secrets._keep_head, text)
-    return secrets._more_shapes(secrets._URL_PASSWORD.sub(secrets._keep_head, text))
+    text = mask._TOKENS.sub(MASK, text)
+    text = mask._QUOTED_ASSIGNMENT.sub(mask._keep_head, text)
+    text = mask._BARE_ASSIGNMENT.sub(mask._keep_head, text)
+    text = mask._BEARER.sub(mask._keep_head, text)
+    return mask._more_shapes(mask._URL_PASSWORD.sub(mask._keep_head, text))
 
 
 _PIECES = st.sampled_from([
@@ -181,12 +182,12 @@ _ASSIGNMENTS = st.tuples(
 @given(st.lists(st.one_of(_PIECES, _ASSIGNMENTS), max_size=30).map("".join))
 @settings(max_examples=500, deadline=None)
 def test_masking_only_the_named_stretches_agrees_with_masking_the_whole_text(text: str) -> None:
-    assert secrets.mask_secrets.__wrapped__(text) == _mask_whole_text(text)
+    assert mask.mask_secrets.__wrapped__(text) == _mask_whole_text(text)
 
 
 def test_a_token_the_cursor_splits_is_masked_whole() -> None:
     prefix, suffix = 'token = "' + GITHUB[:7], GITHUB[7:] + '"\nnext()\n'
-    left, right = secrets.mask_split(prefix, suffix)
+    left, right = mask.mask_split(prefix, suffix)
     assert GITHUB[7:] not in left + right and GITHUB[:7] not in left + right
     assert left + right == mask_secrets(prefix + suffix)
     assert left.startswith("token = ") and right.endswith('"\nnext()\n')
@@ -194,7 +195,7 @@ def test_a_token_the_cursor_splits_is_masked_whole() -> None:
 
 def test_a_value_after_the_cursor_stays_after_it() -> None:
     prefix, suffix = "password =\n", '    "hunter2-correct-horse"\nx = 1\n'
-    left, right = secrets.mask_split(prefix, suffix)
+    left, right = mask.mask_split(prefix, suffix)
     assert left == prefix and "hunter2" not in right and right.endswith("x = 1\n")
 
 

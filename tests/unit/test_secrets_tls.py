@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from spark_lsp.models.base import ModelRequest, ModelUnreachable
+from spark_lsp.model_request import ModelRequest
+from spark_lsp.models.base import ModelUnreachable
 from spark_lsp.models.guarded import GuardedBackend
 from spark_lsp.models.ollama import OllamaBackend
 from spark_lsp.settings import ModelSettings, build_settings

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from spark_lsp.models.base import ModelRequest
+from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.factory import create_backend
 from spark_lsp.settings import ModelSettings
 from tests.fakemodel import FakeModelServer

@@ -8,10 +8,10 @@ import pytest
 from tree_sitter import Parser
 
 from spark_lsp.documents.store import DocumentStore
+from spark_lsp.syntax.changes import ChangedRange
 from spark_lsp.syntax.languages import LANGUAGES, grammar
 from spark_lsp.syntax.queries import QUERY_KINDS, query, scope_types
 from spark_lsp.syntax.scopes import enclosing_scopes
-from spark_lsp.syntax.tree import ChangedRange
 
 SOURCE = '''import os
 

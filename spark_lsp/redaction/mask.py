@@ -1,5 +1,5 @@
-"""Mask secret-looking strings (API keys, tokens, passwords, private-key blocks) before any text
-leaves the machine, and redact known key values from log records.
+"""Find and mask secret-looking strings (API keys, tokens, passwords, private-key blocks) in text
+before it leaves the machine for a model.
 
 The text around the cursor is masked as one text before it is split (`mask_split`), so a
 token the cursor cuts is masked whole. Own patterns rather than detect-secrets' plugins: they
@@ -14,12 +14,12 @@ import base64
 import binascii
 import dataclasses
 import functools
-import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from spark_lsp.models.base import Message, ModelRequest, Snippet
+from spark_lsp.model_request import Message, ModelRequest, Snippet
+from spark_lsp.redaction.known import known_secrets
 
 MASK = "«masked»"
 
@@ -280,6 +280,15 @@ def _named_stretches(text: str) -> Iterator[tuple[str, bool]]:
         yield "".join(lines[start:]), False
 
 
+def mask_known(text: str, values: Iterable[str]) -> str:
+    """`text` with each of the literal secret `values` replaced wherever it appears (values
+    under four characters are left: they would mask ordinary text)."""
+    for value in values:
+        if value and len(value) >= 4:
+            text = text.replace(value, MASK)
+    return text
+
+
 def mask_request(request: ModelRequest, known: Iterable[str] | None = None) -> ModelRequest:
     """The request with every text field masked, and the `known` literal secrets (by default
     the API keys the backends read) replaced wherever they appear. Prefix and suffix are
@@ -287,10 +296,7 @@ def mask_request(request: ModelRequest, known: Iterable[str] | None = None) -> M
     literals = tuple(known_secrets() if known is None else known)
 
     def literal(text: str) -> str:
-        for value in literals:
-            if value and len(value) >= 4:
-                text = text.replace(value, MASK)
-        return text
+        return mask_known(text, literals)
 
     raw_prefix, raw_suffix = literal(request.prefix), literal(request.suffix)
     prefix, suffix = mask_split(raw_prefix, raw_suffix)
@@ -309,56 +315,3 @@ def mask_request(request: ModelRequest, known: Iterable[str] | None = None) -> M
                        for m in request.messages),
         snippets=tuple(Snippet(s.path, mask_secrets(literal(s.text))) for s in request.snippets),
     )
-
-
-_KNOWN: set[str] = set()
-
-
-def remember_secret(value: str | None) -> None:
-    """Register a literal secret (an API key read from the environment) for redaction."""
-    if value and len(value) >= 4:
-        _KNOWN.add(value)
-
-
-def known_secrets() -> tuple[str, ...]:
-    return tuple(_KNOWN)
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with known secret values and secret patterns masked."""
-
-    def __init__(self, known: Callable[[], Iterable[str]] = known_secrets) -> None:
-        super().__init__()
-        self._known = known
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is logging's problem, not ours
-            return True
-        known = tuple(self._known())
-        cleaned = redact(message, known)
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            # Formatters print a cached exc_text as it is: cache it without secrets.
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), known)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-def redact(text: str, known: Iterable[str] = ()) -> str:
-    """`text` with known secret values and secret-looking strings masked (for messages)."""
-    for value in known:
-        if value and len(value) >= 4:
-            text = text.replace(value, MASK)
-    return mask_secrets(text)
-
-
-def install_log_redaction(
-    logger: logging.Logger, known: Callable[[], Iterable[str]] = known_secrets
-) -> None:
-    """Add a `RedactingFilter` to every handler of `logger` (handler filters see child loggers'
-    records too, logger filters do not)."""
-    for handler in logger.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter(known))
