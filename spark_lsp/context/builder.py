@@ -27,7 +27,13 @@ from spark_lsp.context.packing import (
     render_snippets,
 )
 from spark_lsp.context.plan import Plan, locate, make_plan
-from spark_lsp.context.sticky import GROWTH_RESERVE, Kept, carried_rows, keep
+from spark_lsp.context.sticky import (
+    FIRST_RESERVE_TOKENS,
+    GROWTH_RESERVE,
+    Kept,
+    carried_rows,
+    keep,
+)
 from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
 from spark_lsp.context.weights import names_in
@@ -180,7 +186,9 @@ def build_context(
             outline = engine.outline(snapshot) or outline
             key = key_with(outline)
     work: Plan | None = None
-    limit = available - (int(budget * GROWTH_RESERVE) if outgrown else 0)
+    reserve = int(budget * GROWTH_RESERVE) if outgrown else \
+        FIRST_RESERVE_TOKENS if engine is not None else 0
+    limit = available - reserve
     for _ in range(3):
         if selection is None:
             if work is None:

@@ -6,10 +6,9 @@ all but the newest tokens.
 A choice is kept while the cursor stays in the same definition (the same enclosing scopes), the
 file's definitions and imports are unchanged, and every row it shows still has its text; the
 rows typed since it was made are added to it (the code just written is the most relevant of
-all), so the prompt only grows at its end. When that no longer fits the budget the context is
-chosen anew, leaving `GROWTH_RESERVE` of the budget for the rows typed next. (A first choice in a
-definition takes the whole budget: the recall of the first suggestion there comes first, and
-the one fresh choice after the cursor's line has outgrown it costs one prompt-cache miss.)
+all), so the prompt only grows at its end. A first choice in a definition leaves
+`FIRST_RESERVE_TOKENS` free for the line being typed; when the rows typed since no
+longer fit, the context is chosen anew, leaving `GROWTH_RESERVE` for the rows typed next.
 """
 
 from __future__ import annotations
@@ -23,6 +22,13 @@ from spark_lsp.context.packing import Selection
 # about 8 rows of typed code at 512 tokens, so the prompt's beginning changes every few lines
 # rather than on every new line (at 0 it changed on each Enter).
 GROWTH_RESERVE = 0.15
+# Tokens left free by the first choice in a definition: most of a typed line. At 0 (the whole
+# budget for the first suggestion's recall) the choice was outgrown 5-12 keys later, inside the
+# first word: one more prompt evaluated in full, 1.7-2.3 s on llama-server at one thread, so the
+# first pause of every typed line showed nothing (issue 17). Recall at 512 (`context_recall.py
+# --budgets 512 --humaneval 0`, seed 0): tuned far 0.737 -> 0.737, untuned far 0.557 -> 0.546
+# (2 of 185 identifiers), all 0.902 -> 0.900; at 31 tokens tuned far fell to 0.692.
+FIRST_RESERVE_TOKENS = 16
 # Rows at most between the row a choice was made on and the cursor: typing that far down is a
 # new place (and the rows in between cost more than a fresh choice is worth).
 MAX_CARRIED_ROWS = 40
