@@ -8,12 +8,13 @@ score of 1000 is worth as much as one name of weight 1.0, and a row scoring 4000
 anything of its size. A name list's names are pieces of their own, scored by `names`.
 
 Where each value comes from. Most were set by hand with the first context engine (commit
-ba066a4, 2026-11-25: "tuned with benchmarks/context_recall.py", but no figures were recorded)
-or with the rule they belong to; a field says so, or names the commit and the recall figures
-that chose it. "far" is far recall at a 512-token budget (`benchmarks/context_recall.py`), on the
-held-out trees, for seeds 0/1/2 where three figures are given; "training" is the pooled objective
-or far recall on the training trees of `benchmarks/tune_context.py`. `tune_context.py` searches
-this table (`--list` shows its fields).
+ba066a4, 2026-11-25: its comments say "tuned with benchmarks/context_recall.py", but no figures
+were recorded, and no value has changed since) or with the rule they belong to; a field says
+"hand-set" then, with the commit. Where a measurement chose a value the field names the commit
+and its figures: "far" is far recall at a 512-token budget (`benchmarks/context_recall.py`) on
+the held-out trees, for seeds 0/1/2 where three figures are given; "training" is the commit's
+figure for the training trees of `benchmarks/tune_context.py`. `tune_context.py` searches this
+table (`--list` shows its fields).
 
 What stays out, and why (each stays in its module):
 - counts and caps (`MAX_*`, `MIN_KEY_CHARS`, `local.MAX_HEADER_ROWS`, …): they bound the work
@@ -44,8 +45,8 @@ class Window:
     # it (header - 1 - distance / 1000). Hand-set (ba066a4).
     header: float = 1000.0
     # A row above the cursor in its function, less `prefix_decay` per row of distance: the
-    # nearest rows first, and above the other rows of the file (import rows score 700, so a row
-    # 40 rows up ties with an import). Hand-set (ba066a4).
+    # nearest rows first, and above most other rows of the file (40 rows up a row scores 700,
+    # as an import row does). Hand-set (ba066a4).
     prefix: float = 900.0
     prefix_decay: float = 5.0
     # A row below the cursor, less `suffix_decay` per row: below the rows above it (they say more
@@ -110,8 +111,8 @@ class Code:
     # The row elsewhere sharing the most rare names with the code near the cursor (others in
     # proportion). 500 (ba066a4) → 300 when name lists came (216dae3; no figures recorded).
     similar: float = 300.0
-    # The first row below the cursor using a name nothing binds before it (`expected`): what
-    # the missing code must bind. Hand-set (50efc48), between the rows above and below.
+    # The first row below the cursor using a name nothing binds before it (`expected`): it
+    # says what the missing code must bind. Hand-set (50efc48).
     expected_row: float = 850.0
     # A row elsewhere binding a name the rows below expect (`expected.binding_rows`), -1 for
     # the second: often the very statement the cursor is missing. Set far above every other
@@ -136,8 +137,9 @@ class Classes:
     # How much less a member of such a class (or of a class found in another file) scores than
     # the class, -1 per rank. Hand-set (ba066a4).
     member_of: float = 200.0
-    # More for a member the code near the cursor uses on the value, and for a constructor
-    # (`__init__`, `constructor`, `new`): those first. Hand-set (ba066a4, written in the code).
+    # More for a member the code near the cursor uses on the value, and (in another file's
+    # snippet) for a constructor (`__init__`, `constructor`, `new`): those first. Hand-set
+    # (ba066a4, written in the code).
     wanted_member: float = 190.0
     constructor: float = 170.0
 
@@ -195,7 +197,7 @@ class Names:
     # for imported names (128f820) far 0.724/0.626/0.614 → 0.731/0.632/0.620, training
     # 0.606 → 0.615; for module-level names too (8b0120c) far 0.731/0.632/0.620 →
     # 0.737/0.632/0.626, 0.436 → 0.494 at 256 tokens, training 0.615 → 0.625. No other value
-    # was tried.
+    # is on record.
     not_yet_used: float = 1000.0
     # More per word a name shares with the names near the cursor (times their nearness, summed
     # up to `max_kinship`): `content_type` near makes `_guess_content_type` likelier. Hand-set
@@ -209,7 +211,7 @@ class Names:
     # An attribute used elsewhere on a value the code near the cursor uses (`usage`). Hand-set
     # (6324899).
     receiver_name: float = 300.0
-    # The order within a list (which names are offered, at most 30): kinship, plus
+    # The order within a list (which names are offered: 30 a list, 80 imported): kinship, plus
     # log2(1 + uses in this file) / `order_file_uses`, plus log2(1 + workspace files using it) /
     # `order_workspace_uses`. Hand-set (216dae3).
     order_file_uses: float = 4.0
