@@ -97,6 +97,7 @@ from benchmarks.recall_results import (
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.layout import label_line
+from spark_lsp.context.ranking import DEFAULT, Ranking
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
@@ -309,10 +310,12 @@ class Tokenizer:
 
 def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str], int],
              results: dict[int, BudgetResult],
-             workspaces: dict[str, Workspace] | None = None, exact: bool = False) -> int:
+             workspaces: dict[str, Workspace] | None = None, exact: bool = False,
+             ranking: Ranking = DEFAULT) -> int:
     """Run the tasks at each budget into `results`; `workspaces` (root → Workspace) keeps the
     indexes for another call (benchmarks/tune_context.py). `exact`: the builder counts with
-    `count` (the model's tokenizer), else with the calibrated estimate."""
+    `count` (the model's tokenizer), else with the calibrated estimate. `ranking`: the
+    scores the builder ranks by."""
     backend = Tokenizer(count)
     workspaces = {} if workspaces is None else workspaces
     other_cache: dict[str, set[str]] = {}
@@ -349,7 +352,8 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         for budget in budgets:
             settings = ContextSettings(max_prompt_tokens=budget)
             started = time.perf_counter()
-            ctx = build_context(snapshot, row, index, settings, engine=ws.engine)
+            ctx = build_context(snapshot, row, index, settings, engine=ws.engine,
+                                ranking=ranking)
             elapsed = (time.perf_counter() - started) * 1000
             prompt = render(ctx)
             if DUMPED is not None:

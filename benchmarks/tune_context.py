@@ -1,46 +1,45 @@
-"""Tune the context engine's scores and weights by coordinate search on training trees, and check
-the result on the trees `context_recall.py` reports on (held out: never used to choose).
+"""Tune the context engine's ranking (`spark_lsp.context.ranking.Ranking`) by coordinate search on
+training trees, and check the result on the trees `context_recall.py` reports on (held out:
+never used to choose).
 
-The constants are module-level (`local.USE_BONUS`, `weights.NEAR`, …). For each in turn (`--params`)
-it tries a few values — x0.5, x0.75, x1.33, x2 of the current one; shares ±0.05, ±0.1 — and keeps
-the best if it raises the objective by more than `--epsilon`. The objective is pooled far recall +
-pooled identifier recall ("recall all") at one budget (`--budget`, default 512) over the tasks of
-the TRAINING trees (installed anyio, httpcore, cattrs, jinja2, _pytest, packaging, sqlite_utils,
-dateutil; `--tree` to choose others). A value that puts more prompts over the budget than the
-current one does is rejected.
-The held-out trees (`context_recall.DEFAULT_TREES`) are evaluated once before and once after.
+Each field of the table in turn (`--params`, "group.field": `names.kin`, `weights.near`, …;
+default: all of them) gets a few values tried — x0.5, x0.75, x1.33, x2 of the current one;
+shares ±0.05, ±0.1 — through `dataclasses.replace` on the table, and keeps the best if it raises
+the objective by more than `--epsilon`. The objective is pooled far recall + pooled identifier
+recall ("recall all") at one budget (`--budget`, default 512) over the tasks of the TRAINING
+trees (installed anyio, httpcore, cattrs, jinja2, _pytest, packaging, sqlite_utils, dateutil;
+`--tree` to choose others). A value that puts more prompts over the budget than the current one
+does is rejected. The held-out trees (`context_recall.DEFAULT_TREES`) are evaluated once before
+and once after.
 
-A constant imported by name into another module (`from spark_lsp.context.local import
-USE_BONUS`) is set in every `spark_lsp.context` module that holds it, and restored at the end.
-Nothing is written to the source: the script prints each accepted change and a table to copy by
-hand. Trees are split between `--workers` processes, each keeping its indexes across evaluations.
-Ctrl-C stops the search and still reports what was accepted so far.
+The table is passed to the builder (`build_context(ranking=…)`): nothing is patched, nothing is
+written to the source. The script prints each accepted change and the accepted table, to copy
+into ranking.py by hand (with the figures, in the field's comment). Trees are split between
+`--workers` processes, each keeping its indexes across evaluations. Ctrl-C stops the search and
+still reports what was accepted so far.
 
-    .venv/bin/python benchmarks/tune_context.py                         # one sweep, all constants
-    .venv/bin/python benchmarks/tune_context.py --params local.USE_BONUS,weights.NEAR --sweeps 2
+    .venv/bin/python benchmarks/tune_context.py                         # one sweep, all fields
+    .venv/bin/python benchmarks/tune_context.py --params code.use_bonus,weights.near --sweeps 2
     .venv/bin/python benchmarks/tune_context.py --tree PATH --tree PATH --tasks 100 --budget 1024
-    .venv/bin/python benchmarks/tune_context.py --list                  # the constants, where held
+    .venv/bin/python benchmarks/tune_context.py --list                  # the fields and values
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import math
 import multiprocessing
 import os
-import pkgutil
 import signal
 import statistics
 import sys
 import time
 import traceback
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from types import ModuleType
 from typing import Protocol
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -55,122 +54,54 @@ from benchmarks.context_recall import (
     real_counter,
 )
 from benchmarks.fim_tasks import Task, tasks_from_tree
+from spark_lsp.context.ranking import DEFAULT, Ranking
 
-PARAMS = (
-    "plan.PREFIX_SHARE", "plan.SUFFIX_SHARE", "plan.TYPED", "plan.BASE_CLASS", "plan.EXPECTED_ROW",
-    "local.HEADER", "local.PREFIX", "local.PREFIX_DECAY", "local.SUFFIX", "local.SUFFIX_DECAY",
-    "local.OUTSIDE_DECAY", "local.IMPORT", "local.DEFINITION", "local.USE_BONUS",
-    "local.MEMBER", "local.SIBLING", "local.SIMILAR",
-    "related.CROSS", "related.BY_NAME", "related.MEMBER_OF",
-    "weights.BASE", "weights.FREQUENCY", "weights.IMPORTED", "weights.MEMBER", "weights.MODULE",
-    "weights.NEAR", "weights.COOCCURRING", "weights.EXPECTED", "weights.CAP",
-    "names.NAME", "names.ALIAS_NEAR", "names.POPULAR", "names.CLASS_NAME",
-    "names.INHERITED_NAME", "names.TYPED_NAME", "names.MODULE_NAME", "names.KIN",
-    "names.USED_HERE", "names.UNASSIGNED_NAME", "names.IMPORTED_NAME",
-    "packing.LIST_SHARE",
-)
-ADDITIVE = frozenset({"plan.PREFIX_SHARE", "plan.SUFFIX_SHARE"})  # shares of the budget
+ADDITIVE = frozenset({"window.prefix_share", "window.suffix_share", "window.intent_share"})
 FACTORS = (0.5, 0.75, 1.33, 2.0)
 STEPS = (-0.1, -0.05, 0.05, 0.1)
 TRAIN_TREES = ("anyio", "httpcore", "cattrs", "jinja2", "_pytest", "packaging", "sqlite_utils",
                "dateutil")
-PACKAGE = "spark_lsp.context"
 
-Values = dict[str, float]
-
-
-# -- the constants ---------------------------------------------------------------------------
+Values = dict[str, float]  # "group.field" → value
 
 
-def context_modules() -> list[ModuleType]:
-    """`spark_lsp.context` and every module under it (imported)."""
-    package = importlib.import_module(PACKAGE)
-    modules = [package]
-    for info in pkgutil.walk_packages(package.__path__, PACKAGE + "."):
-        modules.append(importlib.import_module(info.name))
-    return modules
+# -- the table ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Constant:
-    """A tunable constant (`local.USE_BONUS`), its value in the source, and the modules that
-    hold it under its name (the defining one and those that import it by name)."""
+class Field:
+    """A field of the ranking table (`names.kin`), its value in the source's table, and
+    whether it is an int (then the values tried are rounded)."""
 
     key: str
     original: float
-    sites: tuple[ModuleType, ...]
-
-    @property
-    def name(self) -> str:
-        return self.key.rsplit(".", 1)[1]
-
-    @property
-    def is_int(self) -> bool:
-        return isinstance(self.original, int)
+    is_int: bool
 
 
-def find_constants(keys: Sequence[str]) -> list[Constant]:
-    """The constants named `module.NAME` (relative to spark_lsp.context); a constant's sites
-    are the modules with an attribute of that name and the same value."""
-    modules = context_modules()
-    found = []
-    for key in keys:
-        module_name, _, name = key.rpartition(".")
-        try:
-            home = importlib.import_module(f"{PACKAGE}.{module_name}")
-        except ImportError as error:
-            raise SystemExit(f"unknown module in {key!r}: {error}") from None
-        value = getattr(home, name, None)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SystemExit(f"{key} is not a numeric constant of {home.__name__}")
-        sites = tuple(m for m in modules if type(getattr(m, name, None)) is type(value)
-                      and getattr(m, name) == value)
-        found.append(Constant(key, value, sites))
-    return found
+def table_fields(keys: Sequence[str] | None = None, table: Ranking = DEFAULT) -> list[Field]:
+    """The fields named "group.field" (default: every field, in the table's order)."""
+    values = dict(table.values())
+    for key in keys or ():
+        if key not in values:
+            raise SystemExit(f"no field {key!r} in the ranking (see --list)")
+    return [Field(key, values[key], isinstance(values[key], int)) for key in keys or values]
 
 
-class Patcher:
-    """Sets constants on all their sites; `restore()` puts the source values back."""
-
-    def __init__(self, constants: Sequence[Constant]) -> None:
-        self.constants = {c.key: c for c in constants}
-
-    def set(self, values: Mapping[str, float]) -> None:
-        for key, value in values.items():
-            constant = self.constants[key]
-            typed = round(value) if constant.is_int else float(value)
-            for module in constant.sites:
-                setattr(module, constant.name, typed)
-
-    def restore(self) -> None:
-        self.set({key: c.original for key, c in self.constants.items()})
+def ranking_of(values: Mapping[str, float]) -> Ranking:
+    """The source's table with `values` set."""
+    return DEFAULT.with_values(values)
 
 
-def clear_caches(workspaces: Iterable[Workspace]) -> None:
-    """Forget whatever could hold results computed under other values: the context modules'
-    lru_caches and OrderedDict memos, and each engine's choices and look-ups."""
-    for module in context_modules():
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)) \
-                    and getattr(value, "__module__", None) == module.__name__:
-                value.cache_clear()
-            elif isinstance(value, OrderedDict):
-                value.clear()
-    for workspace in workspaces:
-        workspace.engine._selections.clear()
-        workspace.engine._lookups.clear()
-
-
-def candidates(constant: Constant, current: float, factors: Sequence[float],
+def candidates(item: Field, current: float, factors: Sequence[float],
                steps: Sequence[float]) -> list[float]:
     """Values to try instead of `current` (rounded to 3 significant digits, ints to ints)."""
-    if constant.key in ADDITIVE:
+    if item.key in ADDITIVE:
         raw = [min(0.9, max(0.0, current + step)) for step in steps]
     else:
         raw = [current * factor for factor in factors]
     out: list[float] = []
     for value in raw:
-        value = float(max(1, round(value))) if constant.is_int else float(f"{value:.3g}")
+        value = float(max(1, round(value))) if item.is_int else float(f"{value:.3g}")
         if value != current and value not in out:
             out.append(value)
     return out
@@ -232,25 +163,23 @@ Groups = dict[str, list[tuple[str, list[Task]]]]  # "train" / "heldout" → [(ro
 class Runner:
     """Runs one set of trees under given values, keeping their indexes between runs."""
 
-    def __init__(self, groups: Groups, keys: Sequence[str]) -> None:
+    def __init__(self, groups: Groups) -> None:
         self.groups = groups
-        self.patcher = Patcher(find_constants(keys))
         self.count, self.counter = real_counter()
         self.workspaces: dict[str, Workspace] = {}
 
     def run(self, which: str, values: Mapping[str, float], budget: int) -> dict[str, Figures]:
+        """The figures of each tree of `which` under the source's table with `values` set.
+        (Nothing computed under other values is reused: each task's document is closed after
+        it, and a kept choice is keyed by its ranking.)"""
+        ranking = ranking_of(values)
         out: dict[str, Figures] = {}
-        self.patcher.set(values)
-        try:
-            for root, tasks in self.groups.get(which, []):
-                clear_caches(self.workspaces.values())
-                MISSES.clear()
-                results: dict[int, BudgetResult] = defaultdict(BudgetResult)
-                done = evaluate(tasks, [budget], self.count, results, self.workspaces)
-                out[root] = Figures.of(results[budget], done)
-        finally:
-            self.patcher.restore()
-            clear_caches(self.workspaces.values())
+        for root, tasks in self.groups.get(which, []):
+            MISSES.clear()
+            results: dict[int, BudgetResult] = defaultdict(BudgetResult)
+            done = evaluate(tasks, [budget], self.count, results, self.workspaces,
+                            ranking=ranking)
+            out[root] = Figures.of(results[budget], done)
         return out
 
 
@@ -266,23 +195,23 @@ class Evaluator(Protocol):
 class InProcess:
     """One runner in this process (`--workers 1`)."""
 
-    def __init__(self, groups: Groups, keys: Sequence[str]) -> None:
-        self.runner = Runner(groups, keys)
+    def __init__(self, groups: Groups) -> None:
+        self.runner = Runner(groups)
         self.counter = self.runner.counter
 
     def run(self, which: str, values: Mapping[str, float], budget: int) -> dict[str, Figures]:
         return self.runner.run(which, values, budget)
 
     def close(self) -> None:
-        self.runner.patcher.restore()
+        pass
 
 
-def _serve(connection: Connection, groups: Groups, keys: Sequence[str]) -> None:
+def _serve(connection: Connection, groups: Groups) -> None:
     """A worker process: answers (which, values, budget) with its trees' figures."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     import spark_lsp
 
-    runner = Runner(groups, keys)
+    runner = Runner(groups)
     connection.send(("hello", (spark_lsp.__file__, runner.counter)))
     try:
         while (message := connection.recv()) is not None:
@@ -295,22 +224,19 @@ def _serve(connection: Connection, groups: Groups, keys: Sequence[str]) -> None:
             connection.send(answer)
     except (EOFError, OSError):  # the parent is gone
         pass
-    finally:
-        runner.patcher.restore()
 
 
 class Workers:
     """Worker processes, each with its share of the trees; a run asks them all and merges."""
 
-    def __init__(self, shards: Sequence[Groups], keys: Sequence[str]) -> None:
+    def __init__(self, shards: Sequence[Groups]) -> None:
         context = multiprocessing.get_context("spawn")
         self.connections: list[Connection] = []
         self.processes = []
         self.busy: list[bool] = []
         for shard in shards:
             parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, shard, list(keys)),
-                                      daemon=True)
+            process = context.Process(target=_serve, args=(child, shard), daemon=True)
             process.start()
             self.connections.append(parent)
             self.processes.append(process)
@@ -376,17 +302,17 @@ def show(value: float) -> str:
 
 
 class Search:
-    """Coordinate search over the constants on the training trees."""
+    """Coordinate search over fields of the ranking table on the training trees."""
 
-    def __init__(self, evaluator: Evaluator, constants: Sequence[Constant], budget: int,
+    def __init__(self, evaluator: Evaluator, fields: Sequence[Field], budget: int,
                  epsilon: float, factors: Sequence[float], steps: Sequence[float]) -> None:
         self.evaluator = evaluator
-        self.constants = constants
+        self.fields = fields
         self.budget = budget
         self.epsilon = epsilon
         self.factors = factors
         self.steps = steps
-        self.values: Values = {c.key: float(c.original) for c in constants}
+        self.values: Values = {f.key: float(f.original) for f in fields}
         self.accepted: list[tuple[str, float, float, float, float]] = []
         self.evaluations = 0
         self.last_seconds = 0.0
@@ -404,36 +330,46 @@ class Search:
         return figures
 
     def sweep(self) -> None:
-        """One pass over the constants: for each, the best of its candidates replaces its value
+        """One pass over the fields: for each, the best of its candidates replaces its value
         if it beats the objective by more than epsilon and has no more prompts over the budget
         than the current values (none, unless the source's values already had some)."""
-        total = sum(len(candidates(c, self.values[c.key], self.factors, self.steps))
-                    for c in self.constants)
+        total = sum(len(candidates(f, self.values[f.key], self.factors, self.steps))
+                    for f in self.fields)
         done = 0
-        for constant in self.constants:
+        for item in self.fields:
             current = self.current
-            now = self.values[constant.key]
+            now = self.values[item.key]
             best: tuple[float, Figures] | None = None
-            for value in candidates(constant, now, self.factors, self.steps):
-                figures = self.train({**self.values, constant.key: value})
+            for value in candidates(item, now, self.factors, self.steps):
+                figures = self.train({**self.values, item.key: value})
                 done += 1
                 verdict = "rejected: over budget" if figures.over > current.over else \
                     f"{figures.objective - current.objective:+.4f}"
-                print(f"[{done:3}/{total}] {constant.key} = {show(value)} (now {show(now)}): "
+                print(f"[{done:3}/{total}] {item.key} = {show(value)} (now {show(now)}): "
                       f"{describe(figures)} {verdict} · {self.last_seconds:.1f} s", flush=True)
                 if figures.over <= current.over and (
                         best is None or figures.objective > best[1].objective):
                     best = (value, figures)
             if best is not None and best[1].objective > current.objective + self.epsilon:
                 value, figures = best
-                print(f"ACCEPTED {constant.key}: {show(now)} → {show(value)}, objective "
+                print(f"ACCEPTED {item.key}: {show(now)} → {show(value)}, objective "
                       f"{current.objective:.4f} → {figures.objective:.4f} (far "
                       f"{current.far:.4f} → {figures.far:.4f}, all {current.all:.4f} → "
                       f"{figures.all:.4f})", flush=True)
-                self.accepted.append((constant.key, now, value, current.objective,
+                self.accepted.append((item.key, now, value, current.objective,
                                       figures.objective))
-                self.values[constant.key] = value
+                self.values[item.key] = value
                 self.current = figures
+
+
+def print_table(table: Ranking, source: Ranking) -> None:
+    """Every field of `table`, with the source's value where it differs."""
+    was = dict(source.values())
+    print("| field | value |")
+    print("|---|---|")
+    for key, value in table.values():
+        note = f" (was {show(was[key])})" if value != was[key] else ""
+        print(f"| {key} | {show(value)}{note} |")
 
 
 def figures_table(rows: Sequence[tuple[str, Figures]]) -> None:
@@ -447,20 +383,19 @@ def figures_table(rows: Sequence[tuple[str, Figures]]) -> None:
 
 def report(search: Search, budget: int, counter: str, train: tuple[Figures, Figures],
            heldout: tuple[dict[str, Figures], dict[str, Figures]]) -> None:
-    print(f"\n## Changed constants (budget {budget}; copy into the source by hand)")
-    changed = [c for c in search.constants if search.values[c.key] != c.original]
+    print(f"\n## Changed fields (budget {budget}; copy into spark_lsp/context/ranking.py by "
+          "hand, with the figures)")
+    changed = [f for f in search.fields if search.values[f.key] != f.original]
     if not changed:
         print("none: no value beat the source's by more than the epsilon")
     else:
-        print("| constant | old | new | also held by |")
-        print("|---|---|---|---|")
-        for c in changed:
-            home = f"{PACKAGE}.{c.key.rsplit('.', 1)[0]}"
-            others = ", ".join(m.__name__.rsplit(".", 1)[1] for m in c.sites
-                               if m.__name__ != home) or "-"
-            new = search.values[c.key]
-            print(f"| {c.key} | {show(c.original)} | {show(int(new) if c.is_int else new)} "
-                  f"| {others} |")
+        print("| field | old | new |")
+        print("|---|---|---|")
+        for f in changed:
+            new = search.values[f.key]
+            print(f"| {f.key} | {show(f.original)} | {show(int(new) if f.is_int else new)} |")
+    print("\n## The accepted table")
+    print_table(ranking_of(search.values), DEFAULT)
     before, after = heldout
     print(f"\n## Figures at budget {budget} (tokens: {counter})")
     figures_table([("train, before", train[0]), ("train, after", train[1]),
@@ -500,7 +435,8 @@ def main() -> None:
                         help="tasks per held-out tree (context_recall.py's default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=512)
-    parser.add_argument("--params", help="comma-separated constants (module.NAME; default: all)")
+    parser.add_argument("--params", help="comma-separated fields of the ranking (group.field; "
+                        "default: all)")
     parser.add_argument("--sweeps", type=int, default=1)
     parser.add_argument("--epsilon", type=float, default=0.002,
                         help="least objective gain that keeps a change")
@@ -509,19 +445,18 @@ def main() -> None:
                         help="additive steps for the shares (" + ", ".join(sorted(ADDITIVE))
                         + ")")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--list", action="store_true", help="list the constants and stop")
+    parser.add_argument("--list", action="store_true", help="list the fields and stop")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
     signal.signal(signal.SIGTERM, _terminate)
 
-    keys = [k.strip() for k in args.params.split(",")] if args.params else list(PARAMS)
-    constants = find_constants(keys)
+    keys = [k.strip() for k in args.params.split(",")] if args.params else None
+    fields = table_fields(keys)
     import spark_lsp
 
     print(f"spark_lsp from {spark_lsp.__file__}")
-    for c in constants:
-        print(f"  {c.key} = {show(c.original)} (held by "
-              f"{', '.join(m.__name__.rsplit('.', 1)[1] for m in c.sites)})")
+    for f in fields:
+        print(f"  {f.key} = {show(f.original)}{' (int)' if f.is_int else ''}")
     if args.list:
         return
     factors = [float(f) for f in args.factors.split(",")]
@@ -543,10 +478,10 @@ def main() -> None:
         raise SystemExit("no training tree found")
 
     workers = max(1, min(args.workers, len(train_roots)))
-    evaluator: Evaluator = InProcess(groups, keys) if workers == 1 else \
-        Workers(shard(groups, workers), keys)
+    evaluator: Evaluator = InProcess(groups) if workers == 1 else \
+        Workers(shard(groups, workers))
     try:
-        search = Search(evaluator, constants, args.budget, args.epsilon, factors, steps)
+        search = Search(evaluator, fields, args.budget, args.epsilon, factors, steps)
         started = time.perf_counter()
         heldout_before = evaluator.run("heldout", search.values, args.budget)
         print(f"held-out, before: {describe(Figures.pooled(heldout_before.values()))} · "
@@ -556,8 +491,8 @@ def main() -> None:
         if current.over:
             print(f"warning: {current.over} prompts over the budget with the source's values; "
                   "a candidate may have no more than the values it would replace")
-        per_sweep = sum(len(candidates(c, float(c.original), factors, steps))
-                        for c in constants)
+        per_sweep = sum(len(candidates(f, float(f.original), factors, steps))
+                        for f in fields)
         print(f"a sweep: {per_sweep} evaluations, about "
               f"{per_sweep * search.last_seconds / 60:.1f} min", flush=True)
         try:

@@ -12,6 +12,7 @@ within `context.max_prompt_tokens`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from spark_lsp.context import layout
 from spark_lsp.context.engine import ContextEngine
@@ -26,7 +27,8 @@ from spark_lsp.context.packing import (
     render_rows,
     render_snippets,
 )
-from spark_lsp.context.plan import Plan, locate, make_plan
+from spark_lsp.context.plan import Cursor, Plan, locate, make_plan
+from spark_lsp.context.ranking import DEFAULT, Ranking
 from spark_lsp.context.sticky import (
     FIRST_RESERVE_TOKENS,
     GROWTH_RESERVE,
@@ -91,9 +93,155 @@ def reuse(kept: Kept, lines: Sequence[str], row: int, used: int, available: int,
                      dict(selection.snippet_scores), now)
 
 
-def _render(snapshot: DocumentSnapshot, row: int, head: str, tail: str, selection: Selection,
-            marker: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Frame:
+    """What one request fixes before choosing: the cursor's row and its line cut at the cursor
+    (`head`, `tail`: `used` tokens), the counter, the label, the budget and what is available
+    for context once the template, the label line and the estimate's margin are reserved."""
+
+    snapshot: DocumentSnapshot
+    row: int
+    count: TokenCounter
+    exact: bool  # `count` is the model's own tokenizer
+    comment: str
+    label: str
+    budget: int
+    available: int
+    head: str
+    tail: str
+    used: int
+
+    @property
+    def lines(self) -> Sequence[str]:
+        return self.snapshot.lines
+
+
+def _frame(snapshot: DocumentSnapshot, line: int, index: int, settings: ContextSettings,
+           count_tokens: TokenCounter | None, engine: ContextEngine | None) -> _Frame:
+    exact = False
+    if count_tokens is None:
+        count_tokens, exact = engine.counter() if engine is not None else (cached_estimate, False)
+    count = count_tokens
     lines = snapshot.lines
+    row = max(0, min(line, len(lines) - 1))
+    comment = comment_prefix(snapshot.language, snapshot.language_id)
+    path = snapshot.path or snapshot.uri
+    label = engine.label(path) if engine is not None and snapshot.path else path
+    budget = settings.max_prompt_tokens
+    available = budget - layout.TEMPLATE_RESERVE - count(layout.label_line(comment, label)) \
+        - (0 if exact else int(budget * ESTIMATE_MARGIN))
+    body = line_body(lines[row])
+    head = _keep_end(body[:index], max(available * 2 // 3, 0), count)
+    tail = _keep_start(lines[row][index:], max(available - count(head), 0), count)
+    return _Frame(snapshot, row, count, exact, comment, label, budget, available, head, tail,
+                  count(head) + count(tail))
+
+
+def _row_cost(frame: _Frame) -> Callable[[int], int]:
+    lines, count, exact = frame.lines, frame.count, frame.exact
+
+    def row_cost(r: int) -> int:
+        # With the model's tokenizer an indented row costs one token less than alone: it takes
+        # the newline before the row and its indentation as one token (summed row by row,
+        # 40-row blocks of httpx / hypothesis / click count 9 % more than whole). The finished
+        # prompt is counted again. The estimate keeps the full count: its errors need the room.
+        text = lines[r]
+        return count(text) - (1 if exact and text[:1] in (" ", "\t") and text.strip() else 0)
+
+    return row_cost
+
+
+def _costs(frame: _Frame, row_cost: Callable[[int], int]) -> Costs:
+    count, comment, exact = frame.count, frame.comment, frame.exact
+
+    def label_cost(p: str) -> int:
+        return count(layout.label_line(comment, p)) + layout.SEPARATOR_TOKENS
+
+    return Costs(count, row_cost, label_cost, lambda name: name_cost(name, count, exact))
+
+
+def _outline(snapshot: DocumentSnapshot, row: int, engine: ContextEngine | None
+             ) -> FileOutline | None:
+    """The open document's outline (as it stands while only the cursor's row changed), else
+    one made of the snapshot (no engine, or a snapshot of other text than the document's)."""
+    outline = engine.outline(snapshot, typing_row=row) if engine is not None else None
+    return outline if outline is not None else _snapshot_outline(snapshot)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What the kept choice says: the selection to reuse (None: choose anew), the key a new
+    choice is kept under, the outline to choose with, and whether the kept choice no longer
+    fits (then room is left for what is typed next)."""
+
+    selection: Selection | None
+    key: tuple[object, ...]
+    outline: FileOutline | None
+    outgrown: bool
+
+
+def _kept_choice(frame: _Frame, engine: ContextEngine | None, cursor: Cursor,
+                 outline: FileOutline | None, ranking: Ranking,
+                 row_cost: Callable[[int], int]) -> _Kept:
+    if engine is None:
+        return _Kept(None, (), outline, False)
+    snapshot = frame.snapshot
+    generation = engine.index.generation if engine.index is not None else -1
+
+    def key_with(outline: FileOutline | None) -> tuple[object, ...]:
+        # Not the outline's version: a statement typed in the definition changes it, and
+        # what the choice shows is checked row by row (`sticky.carried_rows`).
+        return (snapshot.uri, outline is not None,
+                tuple((s.start_row, s.kind) for s in cursor.scopes), frame.budget,
+                id(frame.count), frame.exact, generation, ranking)
+
+    key = key_with(outline)
+    kept = engine.kept(snapshot.uri)
+    selection = None
+    outgrown = False
+    if kept is not None and kept.key == key:
+        selection = reuse(kept, frame.lines, frame.row, frame.used, frame.available, row_cost)
+        outgrown = selection is None
+    if selection is None and outline is not None:  # choosing anew: with the outline now
+        outline = engine.outline(snapshot) or outline
+        key = key_with(outline)
+    return _Kept(selection, key, outline, outgrown)
+
+
+def _choose(frame: _Frame, plan: Plan, limit: int, costs: Costs, ranking: Ranking
+            ) -> Selection:
+    """The pieces that always go in, by score, then the rest by value per token."""
+    lines = frame.lines
+    selection = pack(plan.first, limit, costs, Selection(used=frame.used))
+    covered = set(names_in(frame.head + frame.tail + frame.label))
+    for r in selection.rows:
+        covered |= names_in(lines[r])
+    prose = plan.prose.rows
+
+    def names_of(piece: Piece) -> frozenset[str]:
+        if piece.rows:  # the words of comments and docstrings are no names
+            return frozenset().union(*(names_in(lines[r]) for r in piece.rows
+                                       if r not in prose))
+        return names_in(piece.text)
+
+    return pack_by_gain(plan.rest, limit, costs, names_of, plan.weight, covered, selection,
+                        ranking=ranking)
+
+
+def _total(frame: _Frame, prefix: str, suffix: str, snippets: Sequence[Snippet],
+           selection: Selection) -> int:
+    """The prompt's tokens: as packed, or with the model's own tokenizer as it will be sent."""
+    if not frame.exact:
+        return selection.used + (frame.budget - frame.available)
+    count, comment = frame.count, frame.comment
+    return (count(layout.header(comment, snippets, frame.label) + prefix + suffix)
+            + layout.TEMPLATE_RESERVE + layout.SEPARATOR_TOKENS * len(snippets))
+
+
+def _render(frame: _Frame, selection: Selection) -> tuple[str, str, tuple[Snippet, ...]]:
+    """The prefix and suffix (the chosen rows in place, elided between) and the snippets."""
+    lines, row = frame.lines, frame.row
+    marker = layout.elision_marker(frame.snapshot.language, frame.comment)
     rows = sorted(selection.rows)
     prefix = render_rows(lines, rows, marker, 0, row)
     above = [r for r in rows if r < row]
@@ -101,8 +249,9 @@ def _render(snapshot: DocumentSnapshot, row: int, head: str, tail: str, selectio
         prefix += elision(lines, above[-1] + 1, row - 1, marker)
     elif not above and row > 0 and rows:
         prefix += elision(lines, 0, row - 1, marker)
-    suffix = tail + render_rows(lines, rows, marker, row + 1, len(lines))
-    return prefix + head, suffix
+    suffix = frame.tail + render_rows(lines, rows, marker, row + 1, len(lines))
+    snippets = tuple(Snippet(p, text) for p, text in render_snippets(selection))
+    return prefix + frame.head, suffix, snippets
 
 
 def build_context(
@@ -113,111 +262,50 @@ def build_context(
     count_tokens: TokenCounter | None = None,
     *,
     engine: ContextEngine | None = None,
+    ranking: Ranking = DEFAULT,
 ) -> PromptContext:
-    """The prompt context at (line, python index): the best pieces that fit the budget.
+    """The prompt context at (line, python index): the best pieces that fit the budget, as
+    `ranking` scores them.
 
     `engine` brings the open document's cached outline, the workspace index and the fast
     model's tokenizer; without it the builder outlines the snapshot itself (small files only)
-    and estimates tokens.
+    and estimates tokens. The choice is kept while the cursor stays in its definition (see
+    `sticky`); a prompt the model's tokenizer finds over the budget is chosen again, twice
+    at most, with the excess taken off the room.
     """
-    exact = False
-    if count_tokens is None:
-        count_tokens, exact = engine.counter() if engine is not None else (cached_estimate, False)
-    count = count_tokens
-    lines = snapshot.lines
-    row = max(0, min(line, len(lines) - 1))
-    language = snapshot.language
-    comment = comment_prefix(language, snapshot.language_id)
-    path = snapshot.path or snapshot.uri
-    label = engine.label(path) if engine is not None and snapshot.path else path
-    budget = settings.max_prompt_tokens
-    available = budget - layout.TEMPLATE_RESERVE - count(layout.label_line(comment, label)) \
-        - (0 if exact else int(budget * ESTIMATE_MARGIN))
-    body = line_body(lines[row])
-    head = _keep_end(body[:index], max(available * 2 // 3, 0), count)
-    tail = _keep_start(lines[row][index:], max(available - count(head), 0), count)
-    used = count(head) + count(tail)
-
-    outline = engine.outline(snapshot, typing_row=row) if engine is not None else None
-    if outline is None:  # no engine, or a snapshot of other text than the open document's
-        outline = _snapshot_outline(snapshot)
-    marker = layout.elision_marker(language, comment)
-
-    def label_cost(p: str) -> int:
-        return count(layout.label_line(comment, p)) + layout.SEPARATOR_TOKENS
-
-    def row_cost(r: int) -> int:
-        # With the model's tokenizer an indented row costs one token less than alone: it takes
-        # the newline before the row and its indentation as one token (summed row by row,
-        # 40-row blocks of httpx / hypothesis / click count 9 % more than whole). The finished
-        # prompt is counted again. The estimate keeps the full count: its errors need the room.
-        text = lines[r]
-        return count(text) - (1 if exact and text[:1] in (" ", "\t") and text.strip() else 0)
-
-    costs = Costs(count, row_cost, label_cost, lambda name: name_cost(name, count, exact))
-
-    def names_of(piece: Piece) -> frozenset[str]:
-        if piece.rows:  # the words of comments and docstrings are no names
-            prose = work.prose.rows if work is not None else frozenset()
-            return frozenset().union(*(names_in(lines[r]) for r in piece.rows
-                                       if r not in prose))
-        return names_in(piece.text)
-
-    cursor = locate(snapshot, row, index, outline is not None)
-    key: tuple[object, ...] = ()
-    selection = None
-    outgrown = False  # the kept choice no longer fits: leave room for what is typed next
-    if engine is not None:
-        generation = engine.index.generation if engine.index is not None else -1
-
-        def key_with(outline: FileOutline | None) -> tuple[object, ...]:
-            # Not the outline's version: a statement typed in the definition changes it, and
-            # what the choice shows is checked row by row (`sticky.carried_rows`).
-            return (snapshot.uri, outline is not None,
-                    tuple((s.start_row, s.kind) for s in cursor.scopes), budget, id(count),
-                    exact, generation)
-
-        key = key_with(outline)
-        kept = engine.kept(snapshot.uri)
-        if kept is not None and kept.key == key:
-            selection = reuse(kept, lines, row, used, available, row_cost)
-            outgrown = selection is None
-        if selection is None and outline is not None:  # choosing anew: with the outline now
-            outline = engine.outline(snapshot) or outline
-            key = key_with(outline)
-    work: Plan | None = None
-    reserve = int(budget * GROWTH_RESERVE) if outgrown else \
+    frame = _frame(snapshot, line, index, settings, count_tokens, engine)
+    row_cost = _row_cost(frame)
+    costs = _costs(frame, row_cost)
+    outline = _outline(snapshot, frame.row, engine)
+    cursor = locate(snapshot, frame.row, index, outline is not None, ranking=ranking)
+    kept = _kept_choice(frame, engine, cursor, outline, ranking, row_cost)
+    selection = kept.selection
+    plan: Plan | None = None
+    reserve = int(frame.budget * GROWTH_RESERVE) if kept.outgrown else \
         FIRST_RESERVE_TOKENS if engine is not None else 0
-    limit = available - reserve
+    limit = frame.available - reserve
     for _ in range(3):
         if selection is None:
-            if work is None:
-                work = make_plan(snapshot, row, cursor, outline, engine, available, row_cost)
-            selection = pack(work.first, limit, costs, Selection(used=used))
-            covered = set(names_in(head + tail + label))
-            for r in selection.rows:
-                covered |= names_in(lines[r])
-            pack_by_gain(work.rest, limit, costs, names_of, work.weight, covered, selection)
+            if plan is None:
+                plan = make_plan(snapshot, frame.row, cursor, kept.outline, engine,
+                                 frame.available, row_cost, ranking)
+            selection = _choose(frame, plan, limit, costs, ranking)
             if engine is not None:
-                engine.keep(snapshot.uri, keep(key, selection, lines, row, used,
+                engine.keep(snapshot.uri, keep(kept.key, selection, frame.lines, frame.row,
+                                               frame.used,
                                                sum(row_cost(r) for r in selection.rows)))
-        prefix, suffix = _render(snapshot, row, head, tail, selection, marker)
-        snippets = tuple(Snippet(p, text) for p, text in render_snippets(selection))
-        total = selection.used + (budget - available)
-        if exact:  # the model's own tokenizer: count the prompt as it will be sent
-            total = (count(layout.header(comment, snippets, label) + prefix + suffix)
-                     + layout.TEMPLATE_RESERVE + layout.SEPARATOR_TOKENS * len(snippets))
-        if total <= budget:
+        prefix, suffix, snippets = _render(frame, selection)
+        total = _total(frame, prefix, suffix, snippets, selection)
+        if total <= frame.budget:
             break
-        limit -= total - budget + 4
+        limit -= total - frame.budget + 4
         selection = None
     return PromptContext(
-        path=label,
-        language=language,
-        comment=comment,
+        path=frame.label,
+        language=snapshot.language,
+        comment=frame.comment,
         prefix=prefix,
         suffix=suffix,
         snippets=snippets,
-        prompt_tokens=min(total, budget) if total <= budget else total,
+        prompt_tokens=min(total, frame.budget) if total <= frame.budget else total,
     )
-

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Point, QueryCursor, Tree
 
 from spark_lsp.context.packing import Piece
+from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.weights import COMMON_WORDS, IDENTIFIER
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.prose import starts_in_prose
@@ -17,29 +18,13 @@ from spark_lsp.syntax.queries import query
 from spark_lsp.syntax.scopes import Scope
 from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, LinesSource, Symbol
 
-# Scores: what is packed first. Tuned with benchmarks/context_recall.py.
-HEADER = 1000.0  # headers of the enclosing definitions
-PREFIX = 900.0  # a line above the cursor in its function, minus PREFIX_DECAY per row of distance
-PREFIX_DECAY = 5.0
-SUFFIX = 880.0  # a line below the cursor in its block, minus SUFFIX_DECAY per row
-SUFFIX_DECAY = 14.0
-OUTSIDE_DECAY = 12.0  # lines outside the enclosing function decay faster
-IMPORT = 700.0  # an import the nearby code uses (+ USE_BONUS * its use weight)
-DEFINITION = 660.0  # a same-file definition of a name used nearby
-USE_BONUS = 40.0
-MEMBER = 460.0  # a member of the enclosing class (minus RANK_DECAY per rank of distance)
-SIBLING = 380.0  # a definition beside the enclosing one
-RANK_DECAY = 3.0
-
-NEAR_ABOVE = 12  # rows above / below the cursor whose names count as "used near it"
-NEAR_BELOW = 4
+# The scores are `ranking.Window`, `ranking.Nearness` and `ranking.Code`.
 MAX_WINDOW_ROWS = 400
 MAX_HEADER_ROWS = 6
 MAX_SIBLINGS = 30
 MAX_IMPORTS = 40
 MAX_MEMBERS = 30  # on each side of the cursor
 ATTRIBUTE_KINDS = frozenset({"attribute", "variable"})
-SIMILAR = 300.0  # the row elsewhere that shares most with the code near the cursor
 MAX_SIMILAR_USES = 40  # names used more often than this say little about similarity
 MAX_SIMILAR_UNITS = 25
 MAX_SIMILAR_ROWS = 40
@@ -62,9 +47,12 @@ class Near:
 
 
 def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, last: int,
-               language: str | None, stale_row: int | None = None) -> Near:
-    """Identifiers in rows first..last (the identifiers query), weighted by distance to `row`.
-    On a `stale_row` (the tree not reparsed there) the row's words stand in for its nodes."""
+               language: str | None, stale_row: int | None = None, *, ranking: Ranking
+               ) -> Near:
+    """Identifiers in rows first..last (the identifiers query), weighted by distance to `row`
+    (`ranking.nearness`). On a `stale_row` (the tree not reparsed there) the row's words stand
+    in for its nodes."""
+    decay = ranking.nearness.decay_rows
     near = Near()
     q = query(language, "identifiers") if language and tree is not None else None
     if q is None or tree is None:
@@ -77,7 +65,7 @@ def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, la
             if name in COMMON_WORDS:
                 continue
             near.weights[name] = near.weights.get(name, 0.0) \
-                + 1.0 / (1.0 + abs(stale_row - row) / 4)
+                + 1.0 / (1.0 + abs(stale_row - row) / decay)
     for node in cursor.captures(tree.root_node).get("identifier", ()):
         start = node.start_point
         if start.row < first or start.row > last or node.end_point.row != start.row \
@@ -86,7 +74,8 @@ def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, la
         name = src.text(start, node.end_point, 1)
         if not name:
             continue
-        near.weights[name] = near.weights.get(name, 0.0) + 1.0 / (1.0 + abs(start.row - row) / 4)
+        near.weights[name] = near.weights.get(name, 0.0) \
+            + 1.0 / (1.0 + abs(start.row - row) / decay)
         parent = node.parent
         if parent is not None and parent.type in _ATTRIBUTE_PARENTS and parent.named_child_count:
             left = parent.named_children[0]
@@ -103,9 +92,10 @@ def header_rows(symbol: Symbol) -> tuple[int, ...]:
 
 
 def window_pieces(lines: Sequence[str], row: int, scopes: Sequence[Scope], budget: int,
-                  row_cost: Callable[[int], int]) -> list[Piece]:
-    """Lines above and below the cursor (as many as the budget could hold), scored by distance;
-    lines in the enclosing function (above) and block (below) first."""
+                  row_cost: Callable[[int], int], *, ranking: Ranking) -> list[Piece]:
+    """Lines above and below the cursor (as many as the budget could hold), scored by distance
+    (`ranking.window`); lines in the enclosing function (above) and block (below) first."""
+    scores = ranking.window
     function = next((s for s in scopes if s.kind == "function"), None)
     block = next((s for s in scopes if s.kind == "block"), None)
     top = function.start_row if function is not None else 0
@@ -118,9 +108,10 @@ def window_pieces(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
         if spent > budget:
             break
         if r >= top:
-            score = PREFIX - PREFIX_DECAY * distance
+            score = scores.prefix - scores.prefix_decay * distance
         else:
-            score = PREFIX - PREFIX_DECAY * (row - top) - OUTSIDE_DECAY * (top - r)
+            score = scores.prefix - scores.prefix_decay * (row - top) \
+                - scores.outside_decay * (top - r)
         pieces.append(Piece(score, rows=(r,), after=r + 1 if r + 1 < row else None,
                             kind="window"))
     last = min(len(lines) - 1, row + MAX_WINDOW_ROWS)
@@ -129,11 +120,11 @@ def window_pieces(lines: Sequence[str], row: int, scopes: Sequence[Scope], budge
         spent += row_cost(r)
         if spent > budget // 2:
             break
-        score = SUFFIX - SUFFIX_DECAY * distance
+        score = scores.suffix - scores.suffix_decay * distance
         if r > block_end:
-            score -= 150.0 + OUTSIDE_DECAY * (r - block_end)
+            score -= scores.below_block + scores.outside_decay * (r - block_end)
         if r > function_end:
-            score -= 150.0
+            score -= scores.below_function
         pieces.append(Piece(score, rows=(r,), after=r - 1 if r - 1 > row else None,
                             kind="window"))
     return pieces
@@ -163,13 +154,13 @@ def whole_blocks(window: list[Piece], blocks: Sequence[tuple[int, int]], row: in
     return [p for p in window if p.rows[0] not in dropped] + merged
 
 
-def scope_pieces(scopes: Sequence[Scope]) -> list[Piece]:
+def scope_pieces(scopes: Sequence[Scope], *, ranking: Ranking) -> list[Piece]:
     """The header rows of every enclosing function and class (innermost first)."""
     pieces = []
     for depth, scope in enumerate(s for s in scopes if s.kind != "block"):
         rows = tuple(range(scope.start_row, min(scope.header_end, scope.start_row
                                                  + MAX_HEADER_ROWS - 1) + 1))
-        pieces.append(Piece(HEADER - depth, rows=rows, kind="scope"))
+        pieces.append(Piece(ranking.window.header - depth, rows=rows, kind="scope"))
     return pieces
 
 
@@ -184,7 +175,8 @@ def used_imports(imports: Sequence[Import], near: Near) -> tuple[list[Import], l
     return used, unused
 
 
-def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -> list[Piece]:
+def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int], *,
+                  ranking: Ranking) -> list[Piece]:
     """The import statements (those `used_imports` finds), those whose names the file uses
     most first (at most MAX_IMPORTS); a statement over several rows is offered row by row (with
     its first and last rows)."""
@@ -195,7 +187,7 @@ def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -
     for imp in sorted(imports, key=rank)[:MAX_IMPORTS]:
         used = [b.local for b in imp.bindings if b.local in near.weights]
         weight = max((near.weights[name] for name in used), default=0.0)
-        score = IMPORT + USE_BONUS * weight
+        score = ranking.code.import_row + ranking.code.use_bonus * weight
         if imp.end_row - imp.row < 2:
             pieces.append(Piece(score, rows=tuple(range(imp.row, imp.end_row + 1)),
                                 kind="import"))
@@ -206,7 +198,7 @@ def import_pieces(imports: Sequence[Import], near: Near, uses: dict[str, int]) -
 
 
 def definition_pieces(outline: FileOutline, near: Near, row: int, scopes: Sequence[Scope],
-                      max_each: int = 3) -> tuple[list[Piece], set[str]]:
+                      max_each: int = 3, *, ranking: Ranking) -> tuple[list[Piece], set[str]]:
     """Headers of same-file definitions of the names used near the cursor — module-level ones
     for plain names, members for `obj.name` — and which names the file defines at module
     level (they need no look-up elsewhere)."""
@@ -225,8 +217,9 @@ def definition_pieces(outline: FileOutline, near: Near, row: int, scopes: Sequen
         for symbol in symbols[:max_each]:
             if symbol.row in enclosing:
                 continue
-            pieces.append(Piece(DEFINITION + USE_BONUS * weight - abs(symbol.row - row) / 100,
-                                rows=header_rows(symbol), kind="definition"))
+            score = ranking.code.definition + ranking.code.use_bonus * weight
+            pieces.append(Piece(score - abs(symbol.row - row) / 100, rows=header_rows(symbol),
+                                kind="definition"))
     return pieces, defined
 
 
@@ -239,9 +232,10 @@ def enclosing_class(outline: FileOutline, scopes: Sequence[Scope]) -> Symbol | N
 
 
 def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
-                  owner: Symbol | None) -> list[Piece]:
+                  owner: Symbol | None, *, ranking: Ranking) -> list[Piece]:
     """Members of the enclosing class `owner` (nearest first, and every attribute) and the
     definitions beside the outermost enclosing one (nearest first)."""
+    member, sibling, decay = ranking.code.member, ranking.code.sibling, ranking.code.rank_decay
     pieces: list[Piece] = []
     if owner is not None:
         above, below = outline.around(row)
@@ -252,13 +246,13 @@ def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
                     if symbol.depth <= owner.depth:
                         break  # out of the class
                     continue
-                pieces.append(Piece(MEMBER - RANK_DECAY * rank,
+                pieces.append(Piece(member - decay * rank,
                                     rows=header_rows(symbol.shifted(base)), kind="member"))
                 rank += 1
                 if rank >= MAX_MEMBERS:
                     break
         for rank, attribute in enumerate(outline.members(owner.qualname, ATTRIBUTE_KINDS)):
-            pieces.append(Piece(MEMBER - RANK_DECAY * rank, rows=header_rows(attribute),
+            pieces.append(Piece(member - decay * rank, rows=header_rows(attribute),
                                 kind="member"))
     outermost = next((s for s in reversed(scopes) if s.kind != "block"), None)
     first = outermost.start_row if outermost is not None else row
@@ -269,7 +263,7 @@ def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
             if symbol.depth > 0 or symbol.kind == "attribute" or \
                     first <= symbol.row + base <= last:
                 continue
-            pieces.append(Piece(SIBLING - RANK_DECAY * rank,
+            pieces.append(Piece(sibling - decay * rank,
                                 rows=header_rows(symbol.shifted(base)), kind="sibling"))
             rank += 1
             if rank >= MAX_SIBLINGS:
@@ -279,7 +273,8 @@ def member_pieces(outline: FileOutline, scopes: Sequence[Scope], row: int,
 
 def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: int,
                    skip: tuple[int, int], names_in: Callable[[str], frozenset[str]],
-                   tree: Tree | None = None) -> tuple[list[Piece], dict[str, float]]:
+                   tree: Tree | None = None, *, ranking: Ranking
+                   ) -> tuple[list[Piece], dict[str, float]]:
     """Rows of code elsewhere in the file that use the rarer names used near the cursor (code
     repeats itself: a sibling method doing the same thing), scored by how much they share; and
     how strongly each other name co-occurs with them. Rows of comments and docstrings are no
@@ -306,7 +301,7 @@ def similar_pieces(outline: FileOutline, lines: Sequence[str], near: Near, row: 
     pieces: list[Piece] = []
     cooccurring: dict[str, float] = {}
     for r, score in best:
-        pieces.append(Piece(SIMILAR * score / top, rows=(r,), kind="similar"))
+        pieces.append(Piece(ranking.code.similar * score / top, rows=(r,), kind="similar"))
         for name in names_in(lines[r]):
             if name not in near.weights:
                 cooccurring[name] = cooccurring.get(name, 0.0) + score / top

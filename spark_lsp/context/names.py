@@ -22,26 +22,13 @@ from dataclasses import dataclass
 from spark_lsp.context.hints import base_classes
 from spark_lsp.context.imported import LISTED_KINDS, ImportedModule, is_listable
 from spark_lsp.context.packing import Piece
+from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.related import Workspace, resolve_name
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, Symbol
 
-# Scores (tuned with benchmarks/context_recall.py): a listed name's value is its score / 1000
-# plus its weight (`weights.name_weights`), per token it costs.
-NAME = 60.0  # a public name of an imported module
-ALIAS_NEAR = 100.0  # more when the module's alias is used near the cursor (times its weight)
-POPULAR = 300.0  # more for the name the most workspace files use (less for the others)
-USED_HERE = 100.0  # more for a name this file uses too
-POPULAR_MEMBER = 400.0  # more for a member many workspace files use (see `_popularity`)
-CLASS_NAME = 600.0  # a member of the enclosing class
-UNASSIGNED_NAME = 400.0  # more for an attribute the class reads but never sets
-INHERITED_NAME = 250.0  # a member it inherits
-TYPED_NAME = 400.0  # a member of a class a value near the cursor holds
-MODULE_NAME = 300.0  # a module-level name of this file
-IMPORTED_NAME = 200.0  # a name an import binds (when no code near the cursor uses it)
-NOT_YET_USED = 1000.0  # more for an imported or module-level name the file does not use yet
-KIN = 500.0  # more per word shared with the names near the cursor (times their weight)
-MAX_KINSHIP = 2.0
+# A listed name's value is its score / 1000 plus its weight (`weights.name_weights`), per token
+# it costs; the scores are `ranking.Names`.
 MAX_NAMES = 30  # per list: the likeliest (see `ranked`)
 MAX_IMPORTED = 80
 MAX_CANDIDATES = 300  # module-level names ranked per request (the most used of the file)
@@ -79,7 +66,8 @@ class Kinship:
     """How much a name shares words with the names used near the cursor: `content_type`
     nearby makes `_guess_content_type` likelier, `builder.add_init()` makes `add_attrs_init`."""
 
-    def __init__(self, near: Mapping[str, float]) -> None:
+    def __init__(self, near: Mapping[str, float], *, ranking: Ranking) -> None:
+        self.most = ranking.names.max_kinship
         self.words: dict[str, float] = {}
         self._memo: dict[str, float] = {}
         for name, weight in near.items():
@@ -92,21 +80,23 @@ class Kinship:
         value = self._memo.get(name)
         if value is None:
             value = self._memo[name] = min(sum(self.words.get(p, 0.0) for p in parts(name)),
-                                           MAX_KINSHIP)
+                                           self.most)
         return value
 
 
 def ranked(names: Iterable[str], counts: Mapping[str, int], skip: Container[str],
            popularity: Mapping[str, int] | None = None,
            kinship: Callable[[str], float] = lambda name: 0.0, limit: int = MAX_NAMES,
-           first: Container[str] = ()) -> list[str]:
+           first: Container[str] = (), *, ranking: Ranking) -> list[str]:
     """Distinct listable names not in `skip`, the likeliest first: those in `first`, those
     sharing words with the nearby names, used most in the file or by the workspace's other
-    files (stable)."""
+    files (stable; `ranking.names` says how much each counts)."""
     unique = [n for n in dict.fromkeys(names) if is_listable(n) and n not in skip]
     popular = popularity if popularity is not None else {}
-    unique.sort(key=lambda n: (n not in first, -(kinship(n) + math.log2(1 + counts.get(n, 0)) / 4
-                                                 + math.log2(1 + popular.get(n, 0)) / 8)))
+    by_file, by_workspace = ranking.names.order_file_uses, ranking.names.order_workspace_uses
+    unique.sort(key=lambda n: (n not in first, -(
+        kinship(n) + math.log2(1 + counts.get(n, 0)) / by_file
+        + math.log2(1 + popular.get(n, 0)) / by_workspace)))
     return unique[:limit]
 
 
@@ -215,31 +205,63 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
                      modules: Sequence[ImportedModule], near: Mapping[str, float],
                      enclosing: Container[str], comment: str, label: str,
                      unassigned: Sequence[str] = (),
-                     member_popularity: Mapping[str, int] | None = None) -> list[Piece]:
+                     member_popularity: Mapping[str, int] | None = None, *,
+                     ranking: Ranking) -> list[Piece]:
     """The name lists for a cursor — the enclosing class's members (own, then `inherited`,
     first the `unassigned` attributes it reads but never sets), the file's module-level
     names, the names of imported `modules` the workspace uses — less the names used near the
     cursor (they are in the prompt already). Members the workspace's files use most
     (`member_popularity`) rank higher."""
-    counts = outline.name_counts
-    kin = Kinship(near)
-    member_score = _popularity(member_popularity)
+    kin = Kinship(near, ranking=ranking)
     found: list[Piece] = []
     if owner is not None:
-        more = set(inherited)
-        expected = set(unassigned)
-        names = ranked(list(unassigned) + member_names(outline, owner) + list(inherited),
-                       counts, near, member_popularity, kinship=kin, first=expected)
-        found += pieces(NameList(f"{comment} class {owner.name} members: ", label, 0, tuple(
-            (n, (INHERITED_NAME if n in more else CLASS_NAME) + KIN * kin(n)
-             + (UNASSIGNED_NAME if n in expected else 0.0) + member_score(n)) for n in names)))
-    skip = Skip(near, enclosing)
+        found += _member_list(outline, owner, inherited, near, comment, label, unassigned,
+                              member_popularity, kin, ranking)
+    found += _module_level_list(outline, Skip(near, enclosing), comment, label, kin, ranking)
+    found += _module_lists(outline, modules, near, comment, label, kin, ranking)
+    return found
+
+
+def _member_list(outline: FileOutline, owner: Symbol, inherited: Iterable[str],
+                 near: Mapping[str, float], comment: str, label: str,
+                 unassigned: Sequence[str], member_popularity: Mapping[str, int] | None,
+                 kin: Kinship, ranking: Ranking) -> list[Piece]:
+    """`# class C members: …`: the `unassigned` attributes first, then by `ranked`."""
+    scores = ranking.names
+    member_score = _popularity(member_popularity, ranking)
+    more = set(inherited)
+    expected = set(unassigned)
+    names = ranked(list(unassigned) + member_names(outline, owner) + list(inherited),
+                   outline.name_counts, near, member_popularity, kinship=kin, first=expected,
+                   ranking=ranking)
+    return pieces(NameList(f"{comment} class {owner.name} members: ", label, 0, tuple(
+        (n, (scores.inherited_name if n in more else scores.class_name) + scores.kin * kin(n)
+         + (scores.unassigned_name if n in expected else 0.0) + member_score(n))
+        for n in names)))
+
+
+def _module_level_list(outline: FileOutline, skip: Container[str], comment: str, label: str,
+                       kin: Kinship, ranking: Ranking) -> list[Piece]:
+    """`# module-level names: …`: those the file does not use yet first."""
+    scores = ranking.names
+    counts = outline.name_counts
     candidates = _module_candidates(outline)
     pending = not_yet_used(candidates, counts)
-    names = ranked(candidates, counts, skip, kinship=kin, first=pending)
-    found += pieces(NameList(f"{comment} module-level names: ", label, 1, tuple(
-        (n, MODULE_NAME + KIN * kin(n) + (NOT_YET_USED if n in pending else 0.0))
+    names = ranked(candidates, counts, skip, kinship=kin, first=pending, ranking=ranking)
+    return pieces(NameList(f"{comment} module-level names: ", label, 1, tuple(
+        (n, scores.module_name + scores.kin * kin(n)
+         + (scores.not_yet_used if n in pending else 0.0))
         for n in names)))
+
+
+def _module_lists(outline: FileOutline, modules: Sequence[ImportedModule],
+                  near: Mapping[str, float], comment: str, label: str, kin: Kinship,
+                  ranking: Ranking) -> list[Piece]:
+    """`# alias (module): …` for the imported modules used nearest the cursor (at most
+    MAX_MODULES): the names the workspace uses most, and those this file uses."""
+    scores = ranking.names
+    counts = outline.name_counts
+    found: list[Piece] = []
     chosen = sorted(modules, key=lambda m: (-near.get(m.local, 0.0), -counts.get(m.local, 0)))
     for rank, module in enumerate(chosen[:MAX_MODULES]):
         popular = dict(module.popular)
@@ -247,23 +269,25 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
         if not popular and not own:
             continue
         names = ranked([*popular, *own], {**own, **popular}, near, kinship=kin,
-                       first=own)
+                       first=own, ranking=ranking)
         head = f"{comment} {module.local}: " if module.local == module.dotted else \
             f"{comment} {module.local} ({module.dotted}): "
-        score = NAME + ALIAS_NEAR * min(near.get(module.local, 0.0), 1.0)
+        score = scores.name + scores.alias_near * min(near.get(module.local, 0.0), 1.0)
         top = max(popular.values(), default=1)
         found += pieces(NameList(head, label, FIRST_MODULE_LIST + rank, tuple(
-            (n, score + POPULAR * popular.get(n, 0) / top + (USED_HERE if n in own else 0.0)
-             + KIN * kin(n)) for n in names)))
+            (n, score + scores.popular * popular.get(n, 0) / top
+             + (scores.used_here if n in own else 0.0) + scores.kin * kin(n))
+            for n in names)))
     return found
 
 
-def _popularity(files: Mapping[str, int] | None) -> Callable[[str], float]:
+def _popularity(files: Mapping[str, int] | None, ranking: Ranking) -> Callable[[str], float]:
     """A member's score for being used by many workspace files (log-scaled, at most
-    POPULAR_MEMBER for 2**10 files)."""
+    `ranking.names.popular_member` for 2**10 files)."""
     if files is None:
         return lambda name: 0.0
-    return lambda name: POPULAR_MEMBER * min(math.log2(1 + files.get(name, 0)) / 10, 1.0)
+    most = ranking.names.popular_member
+    return lambda name: most * min(math.log2(1 + files.get(name, 0)) / 10, 1.0)
 
 
 def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, int]:
@@ -277,20 +301,23 @@ def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, i
 
 def imported_name_pieces(imports: Sequence[Import], counts: Mapping[str, int],
                          near: Mapping[str, float], comment: str, label: str,
-                         kin: Kinship | None = None, shown: Sequence[Import] = ()
-                         ) -> list[Piece]:
+                         kin: Kinship | None = None, shown: Sequence[Import] = (), *,
+                         ranking: Ranking) -> list[Piece]:
     """The names that import statements bind, as a list (`# imported: Path, cast, …`) in
     place of the statements, less those `near` the cursor: first those the file does not use
     yet (imported for the code being written; from the `shown` statements too, whose rows
     compete as code), then those sharing words with the names near the cursor (`kin`, by
     default of `near`), then the names used most in the file (`counts`: empty when not
     known), at most MAX_IMPORTED."""
+    scores = ranking.names
     pending = not_yet_used((b.local for imp in (*imports, *shown) for b in imp.bindings), counts)
     bound = [b.local for imp in imports for b in imp.bindings] + list(pending)
-    kin = kin if kin is not None else Kinship(near)
-    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED, first=pending)
+    kin = kin if kin is not None else Kinship(near, ranking=ranking)
+    names = ranked(bound, counts, near, kinship=kin, limit=MAX_IMPORTED, first=pending,
+                   ranking=ranking)
     return pieces(NameList(f"{comment} imported: ", label, -1, tuple(
-        (n, IMPORTED_NAME + KIN * kin(n) + (NOT_YET_USED if n in pending else 0.0))
+        (n, scores.imported_name + scores.kin * kin(n)
+         + (scores.not_yet_used if n in pending else 0.0))
         for n in names)))
 
 
@@ -298,13 +325,15 @@ def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline
                       imports: Sequence[Import], path: str, language: str, comment: str,
                       label: str, workspace: Workspace | None, near: Mapping[str, float],
                       is_excluded: Callable[[str], bool],
-                      member_popularity: Mapping[str, int] | None = None) -> list[Piece]:
+                      member_popularity: Mapping[str, int] | None = None, *,
+                      ranking: Ranking) -> list[Piece]:
     """A name list per class that values near the cursor hold (`{class: [receivers]}`): its
     members, own then inherited (`# formatter (HelpFormatter): width, write, …`)."""
+    scores = ranking.names
     found: list[Piece] = []
     bases_of = _bases_of(language, workspace)
-    kin = Kinship(near)
-    member_score = _popularity(member_popularity)
+    kin = Kinship(near, ranking=ranking)
+    member_score = _popularity(member_popularity, ranking)
     for class_name, receivers in classes.items():
         here = [s for s in current.lookup(class_name) if s.kind in CONTAINER_KINDS]
         targets = [(current, here[0])] if here else [] if workspace is None else [
@@ -315,14 +344,14 @@ def typed_name_pieces(classes: Mapping[str, Sequence[str]], current: FileOutline
             own = member_names(file, symbol)
             more = [n for n in inherited_names(file, symbol, bases_of) if n not in own]
             names = ranked(own + more, current.name_counts, near, member_popularity,
-                           kinship=kin)
+                           kinship=kin, ranking=ranking)
             who = ", ".join(r for r in receivers[:2] if r not in ("self", "this"))
             head = f"{comment} {who} ({class_name}): " if who else f"{comment} {class_name}: "
             where = label if file is current else workspace.label(file.path) \
                 if workspace is not None else file.path
             inherited = set(more)
             found += pieces(NameList(head, where, 2 + symbol.row, tuple(
-                (n, (INHERITED_NAME if n in inherited else TYPED_NAME) + KIN * kin(n)
-                 + member_score(n))
+                (n, (scores.inherited_name if n in inherited else scores.typed_name)
+                 + scores.kin * kin(n) + member_score(n))
                 for n in names)))
     return found

@@ -11,6 +11,7 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.tokens import TokenCounter
 from spark_lsp.documents.text import line_body
 
@@ -33,7 +34,6 @@ class Piece:
 
 
 NAME_SEPARATOR = ", "
-LIST_SHARE = 8  # a name list's head is ranked as if shared by this many names
 
 
 @dataclass(frozen=True)
@@ -129,80 +129,103 @@ def pack(pieces: Sequence[Piece], budget: int, costs: Costs,
     return chosen
 
 
-def pack_by_gain(pieces: Sequence[Piece], budget: int, costs: Costs,
+class _ByGain:
+    """One `pack_by_gain`: the pieces with their names and lone costs, the heap of their
+    priorities, and the pieces waiting for a row."""
+
+    def __init__(self, pieces: Sequence[Piece], costs: Costs,
                  names_of: Callable[[Piece], Iterable[str]], weights: Callable[[str], float],
-                 covered: set[str], selection: Selection) -> Selection:
-    """Greedy by value per token, where a piece's value is its score (/1000) plus the weight of
-    each name it brings that the prompt does not hold yet. Values only fall as the prompt
-    fills, so a piece is re-valued when it comes up (lazy greedy)."""
-    chosen = selection
-    names = [tuple(set(names_of(piece))) for piece in pieces]
-    # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
-    alone = [sum(costs.row(r) for r in p.rows) + GAP_TOKENS if p.rows else
-             costs.name(p.text) if p.group else costs.text(p.text) + 1 for p in pieces]
+                 covered: set[str], chosen: Selection, ranking: Ranking) -> None:
+        self.pieces = pieces
+        self.costs = costs
+        self.weights = weights
+        self.covered = covered
+        self.chosen = chosen
+        self.score_scale = ranking.packing.score_scale
+        self.list_share = ranking.packing.list_share
+        self.names = [tuple(set(names_of(piece))) for piece in pieces]
+        # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
+        self.alone = [sum(costs.row(r) for r in p.rows) + GAP_TOKENS if p.rows else
+                      costs.name(p.text) if p.group else costs.text(p.text) + 1 for p in pieces]
+        self.heap: list[tuple[float, int]] = []
+        self.waiting: dict[int, list[int]] = {}  # row → pieces that need it first
 
-    def value(number: int) -> float:
+    def value(self, number: int) -> float:
         gain = 0.0
-        for name in names[number]:
-            if name not in covered:
-                gain += weights(name)
-        return pieces[number].score / 1000.0 + gain
+        for name in self.names[number]:
+            if name not in self.covered:
+                gain += self.weights(name)
+        return self.pieces[number].score / self.score_scale + gain
 
-    def cost_now(number: int) -> int | None:
-        piece = pieces[number]
+    def cost_now(self, number: int) -> int | None:
+        piece, chosen, alone = self.pieces[number], self.chosen, self.alone[number]
         rows = piece.rows
         if rows:
             if any(r in chosen.rows or r - 1 in chosen.rows or r + 1 in chosen.rows
                    for r in rows):
-                return _cost(piece, chosen, costs)
-            return alone[number]
+                return _cost(piece, chosen, self.costs)
+            return alone
         lines = chosen.snippets.get(piece.path)
         if piece.group:
-            return _name_cost(piece, lines, chosen, alone[number], costs)
+            return _name_cost(piece, lines, chosen, alone, self.costs)
         if lines is None:
-            return alone[number] + costs.label(piece.path)
-        return None if piece.order in lines else alone[number]
+            return alone + self.costs.label(piece.path)
+        return None if piece.order in lines else alone
 
-    def ranking_cost(number: int, cost: int) -> float:
+    def ranking_cost(self, number: int, cost: int) -> float:
         """The cost to rank by: a name list's first name shares its head (and label) with the
         next few names, which follow at their own small cost."""
-        if pieces[number].group and cost > alone[number]:
-            return alone[number] + (cost - alone[number]) / LIST_SHARE
+        alone = self.alone[number]
+        if self.pieces[number].group and cost > alone:
+            return alone + (cost - alone) / self.list_share
         return max(cost, 1)
 
-    heap: list[tuple[float, int]] = []
-    waiting: dict[int, list[int]] = {}  # row → pieces that need it first
-
-    def offer(number: int) -> None:
-        after = pieces[number].after
-        if after is not None and after not in chosen.rows:
-            waiting.setdefault(after, []).append(number)
+    def offer(self, number: int) -> None:
+        """Onto the heap (not ordered yet), or to wait for the row it must follow."""
+        after = self.pieces[number].after
+        if after is not None and after not in self.chosen.rows:
+            self.waiting.setdefault(after, []).append(number)
             return
-        cost = cost_now(number)
+        cost = self.cost_now(number)
         if cost is not None:
-            heap.append((-value(number) / ranking_cost(number, cost), number))
+            self.heap.append((-self.value(number) / self.ranking_cost(number, cost), number))
 
+    def take(self, number: int, cost: int) -> None:
+        """Into the selection; the pieces waiting for its rows onto the heap."""
+        piece = self.pieces[number]
+        _take(piece, cost, self.chosen)
+        self.covered.update(self.names[number])
+        for row in piece.rows:
+            for ready in self.waiting.pop(row, ()):
+                after_cost = self.cost_now(ready)
+                if after_cost is not None:
+                    heapq.heappush(self.heap, (
+                        -self.value(ready) / self.ranking_cost(ready, after_cost), ready))
+
+
+def pack_by_gain(pieces: Sequence[Piece], budget: int, costs: Costs,
+                 names_of: Callable[[Piece], Iterable[str]], weights: Callable[[str], float],
+                 covered: set[str], selection: Selection, *, ranking: Ranking) -> Selection:
+    """Greedy by value per token, where a piece's value is its score (/ the ranking's
+    `packing.score_scale`) plus the weight of each name it brings that the prompt does not
+    hold yet. Values only fall as the prompt fills, so a piece is re-valued when it comes up
+    (lazy greedy)."""
+    chosen = selection
+    packer = _ByGain(pieces, costs, names_of, weights, covered, chosen, ranking)
     for number in range(len(pieces)):
-        offer(number)
+        packer.offer(number)
+    heap = packer.heap
     heapq.heapify(heap)
     while heap and chosen.used < budget:
         _, number = heapq.heappop(heap)
-        cost = cost_now(number)
+        cost = packer.cost_now(number)
         if cost is None or chosen.used + cost > budget:
             continue
-        priority = value(number) / ranking_cost(number, cost)
+        priority = packer.value(number) / packer.ranking_cost(number, cost)
         if heap and priority < -heap[0][0] - 1e-9:
             heapq.heappush(heap, (-priority, number))
             continue
-        piece = pieces[number]
-        _take(piece, cost, chosen)
-        covered.update(names[number])
-        for row in piece.rows:
-            for ready in waiting.pop(row, ()):
-                after_cost = cost_now(ready)
-                if after_cost is not None:
-                    heapq.heappush(heap, (-value(ready) / ranking_cost(ready, after_cost),
-                                              ready))
+        packer.take(number, cost)
     return chosen
 
 

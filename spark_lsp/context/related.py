@@ -9,14 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from spark_lsp.context.local import USE_BONUS, Near
+from spark_lsp.context.local import Near
 from spark_lsp.context.packing import Piece
+from spark_lsp.context.ranking import Ranking
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.symbols import CONTAINER_KINDS, Import, Symbol
 
-CROSS = 650.0  # a definition in another file of a name used near the cursor
-BY_NAME = 520.0  # the same, found by name (no import says where it comes from)
-MEMBER_OF = 200.0  # how much less a member of such a class scores than the class
+# The scores are `ranking.OtherFiles` and `ranking.Classes`.
 MAX_BY_NAME_FILES = 3
 MAX_HOPS = 2  # re-exports followed (`from ._models import Request` in `__init__.py`)
 MAX_MEMBERS = 40
@@ -50,19 +49,20 @@ def _stub(symbol: Symbol, language: str) -> str:
 
 
 def symbol_pieces(found: Found, score: float, language: str, comment: str, label: str,
-                  wanted: Iterable[str] = ()) -> list[Piece]:
+                  wanted: Iterable[str] = (), *, ranking: Ranking) -> list[Piece]:
     """A definition as snippet lines: signature, first doc line, and for a class its members
     (those used near the cursor, and a constructor, first)."""
     symbol = found.symbol
     pieces = [_signature_piece(symbol, score, language, comment, label, symbol.depth)]
     if symbol.kind in CONTAINER_KINDS:
         wanted = set(wanted)
+        scores = ranking.classes
         members = found.outline.members(symbol.qualname)[:MAX_MEMBERS]
         for rank, member in enumerate(members):
-            boost = 190.0 if member.name in wanted else (
-                170.0 if member.name in ("__init__", "constructor", "new") else 0.0)
-            pieces.append(_signature_piece(member, score - MEMBER_OF + boost - rank, language,
-                                           comment, label, symbol.depth))
+            boost = scores.wanted_member if member.name in wanted else (
+                scores.constructor if member.name in ("__init__", "constructor", "new") else 0.0)
+            pieces.append(_signature_piece(member, score - scores.member_of + boost - rank,
+                                           language, comment, label, symbol.depth))
     return pieces
 
 
@@ -101,8 +101,8 @@ def _find(outline: FileOutline, name: str, workspace: Workspace, language: str, 
 
 def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], path: str,
                    language: str, comment: str, workspace: Workspace,
-                   is_excluded: Callable[[str], bool], not_yet_used: Iterable[str] = ()
-                   ) -> list[Piece]:
+                   is_excluded: Callable[[str], bool], not_yet_used: Iterable[str] = (), *,
+                   ranking: Ranking) -> list[Piece]:
     """Snippet pieces for the names used near the cursor that the file imports or uses
     without defining, then for the imported names the file does not use yet (imported for the
     code being written: see `names.not_yet_used`)."""
@@ -118,11 +118,13 @@ def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], pat
                 continue
             seen.add(key)
             label = workspace.label(item.outline.path)
-            pieces.extend(symbol_pieces(item, score, language, comment, label, wanted))
+            pieces.extend(symbol_pieces(item, score, language, comment, label, wanted,
+                                        ranking=ranking))
 
+    scores, use_bonus = ranking.other_files, ranking.code.use_bonus
     waiting = [(name, 0.0) for name in not_yet_used if name not in near.weights]
     for name, weight in [*near.ranked(), *waiting]:
-        score = CROSS + USE_BONUS * weight
+        score = scores.cross + use_bonus * weight
         if name in bindings:
             imp, binding = bindings[name]
             files = workspace.resolve(imp, path, language, binding.name)
@@ -135,7 +137,7 @@ def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], pat
                     break
                 for attribute in sorted(used_attributes, key=lambda a: -near.weights.get(a, 0)):
                     add(_find(outline, attribute, workspace, language, MAX_HOPS),
-                        score - 5, near.attributes.get(attribute, ()))
+                        score - scores.attribute_step, near.attributes.get(attribute, ()))
         elif name not in defined and not (language == "python" and name in _PYTHON_BUILTINS):
             found = []
             for imp in wildcards:
@@ -150,7 +152,7 @@ def related_pieces(near: Near, imports: Sequence[Import], defined: set[str], pat
             if 0 < len({f.outline.path for f in hits}) <= MAX_BY_NAME_FILES:
                 here = os.path.dirname(path)
                 hits.sort(key=lambda f: -len(os.path.commonpath([here, f.outline.path])))
-                add(hits[:2], BY_NAME + USE_BONUS * weight, near.attributes.get(name, ()))
+                add(hits[:2], scores.by_name + use_bonus * weight, near.attributes.get(name, ()))
     return pieces
 
 
@@ -180,7 +182,8 @@ def resolve_name(name: str, imports: Sequence[Import], path: str, language: str,
 def class_pieces(classes: dict[str, set[str]], score: float, current: FileOutline,
                  imports: Sequence[Import], path: str, language: str, comment: str,
                  workspace: Workspace | None, is_excluded: Callable[[str], bool],
-                 header_rows: Callable[[Symbol], tuple[int, ...]]) -> tuple[list[Piece], set[str]]:
+                 header_rows: Callable[[Symbol], tuple[int, ...]], *, ranking: Ranking
+                 ) -> tuple[list[Piece], set[str]]:
     """Pieces for classes the nearby code holds instances of (`{class name: attributes used}`):
     their header and members — rows when the class is in this file, a snippet otherwise — and
     the names of those members."""
@@ -193,9 +196,9 @@ def class_pieces(classes: dict[str, set[str]], score: float, current: FileOutlin
             pieces.append(Piece(score, rows=header_rows(symbol), kind="typed"))
             for rank, member in enumerate(current.members(symbol.qualname)[:MAX_MEMBERS]):
                 names.add(member.name)
-                boost = 190.0 if member.name in wanted else 0.0
-                pieces.append(Piece(score - MEMBER_OF + boost - rank, rows=header_rows(member),
-                                    kind="typed"))
+                boost = ranking.classes.wanted_member if member.name in wanted else 0.0
+                pieces.append(Piece(score - ranking.classes.member_of + boost - rank,
+                                    rows=header_rows(member), kind="typed"))
             continue
         if workspace is None:
             continue
@@ -205,5 +208,6 @@ def class_pieces(classes: dict[str, set[str]], score: float, current: FileOutlin
             names.update(m.name for m in found.outline.members(found.symbol.qualname))
             label = workspace.label(found.outline.path)
             pieces.extend(replace(p, kind="typed") for p in
-                          symbol_pieces(found, score, language, comment, label, wanted))
+                          symbol_pieces(found, score, language, comment, label, wanted,
+                                        ranking=ranking))
     return pieces, names

@@ -10,9 +10,9 @@ from collections.abc import Container, Mapping, Sequence
 from spark_lsp.context.imported import is_listable
 from spark_lsp.context.names import NameList, pieces
 from spark_lsp.context.packing import Piece
+from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.weights import IDENTIFIER
 
-RECEIVER_NAME = 300.0  # an attribute used elsewhere on a value the nearby code uses
 MAX_REGION_ROWS = 1000  # rows around the cursor read for uses
 MAX_RECEIVERS = 6
 MAX_NAMES = 12
@@ -52,11 +52,12 @@ def attribute_uses(lines: Sequence[str], first: int, last: int, receivers: Seque
 
 
 def usage_pieces(lines: Sequence[str], row: int, near_rows: tuple[int, int],
-                 near: Mapping[str, float], skip: Container[str], comment: str, label: str
-                 ) -> list[Piece]:
+                 near: Mapping[str, float], skip: Container[str], comment: str, label: str,
+                 *, ranking: Ranking) -> list[Piece]:
     """A name list per value the rows `near_rows` use attributes of (not those in `skip`:
     module aliases, values whose class is listed): the attributes the rows around the cursor
-    (MAX_REGION_ROWS) use on the same value, the most used first, less those used near it."""
+    (MAX_REGION_ROWS) use on the same value, the most used first, less those used near it
+    (each scored `ranking.names.receiver_name`)."""
     first, last = near_rows
     receivers = [r for r in receivers_near(lines, first, last)
                  if r not in skip and r not in ("self", "this")][:MAX_RECEIVERS]
@@ -72,5 +73,5 @@ def usage_pieces(lines: Sequence[str], row: int, near_rows: tuple[int, int],
                        key=lambda n: -counts[n])[:MAX_NAMES]
         if names:
             found += pieces(NameList(f"{comment} {receiver}: ", label, FIRST_ORDER + number,
-                                     tuple((n, RECEIVER_NAME) for n in names)))
+                                     tuple((n, ranking.names.receiver_name) for n in names)))
     return found

@@ -1,7 +1,8 @@
 """What each name is worth to a prompt: a rough chance that the completion needs it.
 
 Names the file uses often, imports, members of the enclosing class and module-level definitions
-are worth more; keywords and builtins nothing (a model knows them without context).
+are worth more; keywords and builtins nothing (a model knows them without context). The weights
+are `ranking.Weights`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,7 @@ import re
 from collections.abc import Callable, Container, Iterable
 from functools import lru_cache
 
-BASE = 0.08
-FREQUENCY = 0.08  # * log2(1 + uses in the file)
-IMPORTED = 0.45
-MEMBER = 0.45
-MODULE = 0.35
-NEAR = 0.5
-COOCCURRING = 0.5  # * how strongly a name co-occurs with the nearby names elsewhere (0…1+)
-EXPECTED = 1.0  # a name the rest of the function uses before anything binds it
-CAP = 1.5
+from spark_lsp.context.ranking import Ranking
 
 IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")  # a name in Python, JS, Go, … (`$` for JS)
 
@@ -50,28 +43,29 @@ def names_in(text: str) -> frozenset[str]:
 def name_weights(counts: dict[str, int], imported: Iterable[str],
                  is_member: Callable[[str], bool], is_module_level: Callable[[str], bool],
                  near: dict[str, float], cooccurring: dict[str, float] | None = None,
-                 expected: Container[str] = ()) -> Callable[[str], float]:
-    """weight(name) for one request (memoised)."""
+                 expected: Container[str] = (), *, ranking: Ranking) -> Callable[[str], float]:
+    """weight(name) for one request (memoised), by `ranking.weights`."""
+    table = ranking.weights
     imported = set(imported)
     memo: dict[str, float] = {}
 
     def weight(name: str) -> float:
         value = memo.get(name)
         if value is None:
-            value = BASE + FREQUENCY * math.log2(1 + counts.get(name, 0))
+            value = table.base + table.frequency * math.log2(1 + counts.get(name, 0))
             if name in imported:
-                value += IMPORTED
+                value += table.imported
             if is_member(name):
-                value += MEMBER
+                value += table.member
             if is_module_level(name):
-                value += MODULE
+                value += table.module
             if name in near:
-                value += NEAR * min(near[name], 1.0)
+                value += table.near * min(near[name], 1.0)
             if cooccurring and name in cooccurring:
-                value += COOCCURRING * min(cooccurring[name], 2.0)
+                value += table.cooccurring * min(cooccurring[name], table.max_cooccurrence)
             if name in expected:
-                value += EXPECTED
-            value = memo[name] = min(value, CAP)
+                value += table.expected
+            value = memo[name] = min(value, table.cap)
         return value
 
     return weight

@@ -9,6 +9,7 @@ from tree_sitter import Parser
 from spark_lsp.context import expected
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
+from spark_lsp.context.ranking import DEFAULT
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
@@ -246,7 +247,8 @@ def test_the_rows_always_in_above_the_cursor_are_code_rows() -> None:
     snapshot = _snapshot(text)
     prose = prose_rows(snapshot.tree, snapshot.lines, 0, 6, "python")
     scopes = list(enclosing_scopes(snapshot.tree, snapshot.lines, 5, 4, "python"))
-    rows = {r for p in _nearest_rows(snapshot.lines, 5, scopes, 512, lambda r: 3, prose)
+    rows = {r for p in _nearest_rows(snapshot.lines, 5, scopes, 512, lambda r: 3, prose,
+                                     ranking=DEFAULT)
             for r in p.rows}
     assert {1, 4} <= rows and not rows & {2, 3}  # the comment and the blank row left out
 
@@ -260,7 +262,8 @@ def _nearest(text: str, row: int, budget: int = 512, cost: int = 3) -> list[tupl
     prose = prose_rows(snapshot.tree, lines, 0, len(lines) - 1, "python")
     column = len(lines[row]) - len(lines[row].lstrip())
     scopes = list(enclosing_scopes(snapshot.tree, lines, row, column, "python"))
-    return [p.rows for p in _nearest_rows(lines, row, scopes, budget, lambda r: cost, prose)]
+    return [p.rows for p in _nearest_rows(lines, row, scopes, budget, lambda r: cost, prose,
+                                              ranking=DEFAULT)]
 
 
 def test_the_comments_right_above_the_cursor_always_go_in() -> None:
@@ -347,10 +350,12 @@ def test_the_attributes_used_elsewhere_on_a_nearby_value_are_listed() -> None:
     assert usage.receivers_near(lines, 7, 9) == ["conv"]
     assert usage.attribute_uses(lines, 0, 9, ["conv"]) == {
         "conv": {"structure": 2, "register": 1, "copy": 1}}  # not `my_conv.unrelated`
-    got = usage.usage_pieces(lines, 9, (5, 9), {"copy": 1.0}, {"os"}, "#", "a.py")
+    got = usage.usage_pieces(lines, 9, (5, 9), {"copy": 1.0}, {"os"}, "#", "a.py",
+                             ranking=DEFAULT)
     assert [(p.group, p.text) for p in got] == [("# conv: ", "structure"),
                                                 ("# conv: ", "register")]
-    assert usage.usage_pieces(lines, 9, (5, 9), {}, {"conv", "os"}, "#", "a.py") == []
+    assert usage.usage_pieces(lines, 9, (5, 9), {}, {"conv", "os"}, "#", "a.py",
+                              ranking=DEFAULT) == []
 
 
 def test_the_lines_of_the_files_own_snippet_never_share_a_position() -> None:

@@ -3,6 +3,7 @@ real prompt (the enclosing class's members, module-level names, imported modules
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from spark_lsp.context.packing import (
     pack_by_gain,
     render_snippets,
 )
+from spark_lsp.context.ranking import DEFAULT, Ranking
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentStore
@@ -43,13 +45,15 @@ def test_a_name_list_grows_one_name_at_a_time_within_the_budget() -> None:
     head = words("# self: ")
     selection = Selection()
     pack_by_gain(items, head + label_cost + 2 * name_cost("alpha", words),
-                 word_costs(label_cost), lambda p: [p.text], lambda n: 1.0, set(), selection)
+                 word_costs(label_cost), lambda p: [p.text], lambda n: 1.0, set(), selection,
+                 ranking=DEFAULT)
     assert render_snippets(selection) == [("a.py", "# self: alpha, beta")]
     assert selection.used == head + label_cost + name_cost("alpha", words) + name_cost(
         "beta", words)
 
     roomy = Selection()
-    pack_by_gain(items, 1000, word_costs(), lambda p: [p.text], lambda n: 1.0, set(), roomy)
+    pack_by_gain(items, 1000, word_costs(), lambda p: [p.text], lambda n: 1.0, set(), roomy,
+                 ranking=DEFAULT)
     assert render_snippets(roomy) == [("a.py", "# self: alpha, beta, gamma")]  # once each
 
 
@@ -59,7 +63,7 @@ def test_a_list_head_is_shared_so_names_beat_a_costlier_row() -> None:
     row = Piece(0.0, text="x1 x2 filler words here", path="b.py", order=(1,))
     chosen = pack_by_gain([row, *listed], 9, word_costs(),
                           lambda p: p.text.split()[:2] if p.path == "b.py" else [p.text],
-                          lambda n: 1.0, set(), Selection())
+                          lambda n: 1.0, set(), Selection(), ranking=DEFAULT)
     assert [path for path, _ in render_snippets(chosen)] == ["a.py"]
 
 
@@ -74,9 +78,10 @@ def test_name_costs_err_on_the_side_of_more_tokens() -> None:
 
 def test_ranked_names_skip_dunders_privates_of_others_and_nearby_names() -> None:
     got = names.ranked(["run", "__init__", "__secret", "x", "stop", "run", "near", "walk"],
-                       {"walk": 5, "stop": 1}, {"near"})
+                       {"walk": 5, "stop": 1}, {"near"}, ranking=DEFAULT)
     assert got == ["walk", "stop", "run"]
-    assert names.ranked(["a1", "b1", "c1"], {}, (), {"c1": 3, "a1": 1}) == ["c1", "a1", "b1"]
+    assert names.ranked(["a1", "b1", "c1"], {}, (), {"c1": 3, "a1": 1},
+                        ranking=DEFAULT) == ["c1", "a1", "b1"]
 
 
 SOURCE = '''import typing
@@ -192,13 +197,13 @@ def _engine(root: Path) -> tuple[ContextEngine, DocumentStore]:
 
 
 def _build(engine: ContextEngine, store: DocumentStore, path: Path, row: int, column: int,
-           budget: int = 512) -> PromptContext:
+           budget: int = 512, ranking: Ranking = DEFAULT) -> PromptContext:
     uri = path.as_uri()
     store.open(uri, "python", 1, path.read_text())
     snapshot = store.snapshot(uri)
     assert snapshot is not None
     return build_context(snapshot, row, column, ContextSettings(max_prompt_tokens=budget),
-                         engine=engine)
+                         engine=engine, ranking=ranking)
 
 
 def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
@@ -350,14 +355,15 @@ def test_a_git_ignored_module_on_the_search_path_gives_no_names(
 
 
 def test_names_sharing_words_with_nearby_names_come_first() -> None:
-    kin = names.Kinship({"content_type": 1.0, "builder": 0.5, "add_init": 0.5})
+    kin = names.Kinship({"content_type": 1.0, "builder": 0.5, "add_init": 0.5},
+                        ranking=DEFAULT)
     assert names.parts("_guess_content_type") == {"guess", "content", "type"}
     assert names.parts("HTTPServerError") == {"http", "server", "error"}
     assert kin("_guess_content_type") == 2.0 and kin("unrelated") == 0.0
     assert kin("add_attrs_init") == 1.0  # `add` is too short a word; `init` is shared
-    assert names.ranked(["alpha", "beta", "add_attrs_init", "_guess_content_type"],
-                        {"alpha": 8}, (), kinship=kin)[:2] == ["_guess_content_type",
-                                                               "add_attrs_init"]
+    got = names.ranked(["alpha", "beta", "add_attrs_init", "_guess_content_type"],
+                       {"alpha": 8}, (), kinship=kin, ranking=DEFAULT)
+    assert got[:2] == ["_guess_content_type", "add_attrs_init"]
 
 
 def test_imported_names_sharing_words_with_nearby_names_come_first() -> None:
@@ -366,7 +372,7 @@ def test_imported_names_sharing_words_with_nearby_names_come_first() -> None:
     outline = outline_source("/w/a.py", text, "python")
     assert outline is not None
     got = names.imported_name_pieces(outline.imports(), outline.name_counts,
-                                     {"float_value": 1.0}, "#", "a.py")
+                                     {"float_value": 1.0}, "#", "a.py", ranking=DEFAULT)
     assert got[0].text == "get_float_bounds"  # before the others
     assert got[0].score > got[1].score
 
@@ -383,12 +389,14 @@ def test_imported_names_the_file_does_not_use_yet_come_first() -> None:
     unused, shown = outline.imports()[:1], outline.imports()[1:]
     uses = count_names(text)  # (as the outline of an open document counts them)
     assert uses["get_integer_bounds"] == 1 and uses["alpha"] == 3
-    got = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py", shown=shown)
+    got = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py", shown=shown,
+                                     ranking=DEFAULT)
     listed = [piece.text for piece in got]
     assert set(listed[:2]) == {"get_integer_bounds", "check_strategy"}
     assert listed[2:] == ["alpha", "beta"]
     assert min(p.score for p in got[:2]) > max(p.score for p in got[2:])
-    without = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py")
+    without = names.imported_name_pieces(unused, uses, {"Strategy": 1.0}, "#", "a.py",
+                                         ranking=DEFAULT)
     assert [piece.text for piece in without] == ["get_integer_bounds", "alpha", "beta"]
 
 
@@ -450,20 +458,22 @@ def _sibling_call_source(expects_bounds: bool) -> str:
 
 @pytest.mark.parametrize("expects_bounds", [True, False])
 def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher(
-        tmp_path: Path, expects_bounds: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, expects_bounds: bool) -> None:
     """`low, high` are expected below the cursor and bound far above by a call of
     `get_integer_bounds`: the imported `get_real_bounds` shares words with it, so it is
     listed before the names the file uses more; not so when nothing below expects them.
     (`bounds` uses it once: else, imported and not used yet, it would lead the list anyway;
-    the filler functions, defined and not used yet, would take the room: that is off here.)"""
-    monkeypatch.setattr(names, "NOT_YET_USED", 0.0)
+    the filler functions, defined and not used yet, would take the room: that rule is off
+    here.)"""
+    not_yet_used_off = replace(DEFAULT, names=replace(DEFAULT.names, not_yet_used=0.0))
     path = tmp_path / "filters.py"
     text = _sibling_call_source(expects_bounds)
     path.write_text(text)
     engine, store = _engine(tmp_path)
     lines = text.split("\n")
     row = lines.index("def reals(condition):") + 1
-    ctx = _build(engine, store, path, row, 4, budget=176)  # 160 left by the first choice
+    # 160 left by the first choice
+    ctx = _build(engine, store, path, row, 4, budget=176, ranking=not_yet_used_off)
     assert "low, high = get_integer_bounds(condition)" in ctx.prefix  # (a similar row, too)
     listed = names_listed(prompt_text(ctx), "# imported: ")
     assert ("get_real_bounds" in listed) == expects_bounds

@@ -11,6 +11,7 @@ from spark_lsp.completion.scope import analyse
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.plan import locate
+from spark_lsp.context.ranking import DEFAULT
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import ContextSettings
 
@@ -57,7 +58,7 @@ def test_edits_within_the_typing_row_are_not_reparsed_until_someone_needs_the_tr
     syntax = store.get(URI).syntax  # type: ignore[union-attr]
     assert syntax is not None and syntax.reparse_count == parses
     # every other row of the stale tree is exact: the enclosing function is found
-    assert "function" in [s.kind for s in locate(snapshot, ROW, 11, False).scopes]
+    assert "function" in [s.kind for s in locate(snapshot, ROW, 11, False, ranking=DEFAULT).scopes]
     # asked without a typing row (or for another row), the store reparses
     other = store.snapshot(URI, typing_row=ROW - 1)
     assert other is not None and other.stale_row is None
@@ -94,7 +95,7 @@ def test_names_typed_on_a_stale_row_count_as_near_the_cursor() -> None:
     column = type_text(store, ROW, 4, "os.getcwd(g)")
     snapshot = store.snapshot(URI, typing_row=ROW)
     assert snapshot is not None and snapshot.stale_row == ROW
-    near = locate(snapshot, ROW, column, True).near
+    near = locate(snapshot, ROW, column, True, ranking=DEFAULT).near
     assert {"os", "getcwd", "g"} <= set(near.weights)
 
 
