@@ -22,13 +22,14 @@ from spark_lsp.context.packing import Selection
 # about 8 rows of typed code at 512 tokens, so the prompt's beginning changes every few lines
 # rather than on every new line (at 0 it changed on each Enter).
 GROWTH_RESERVE = 0.15
-# Tokens left free by the first choice in a definition: most of a typed line. At 0 (the whole
-# budget for the first suggestion's recall) the choice was outgrown 5-12 keys later, inside the
-# first word: one more prompt evaluated in full, 1.7-2.3 s on llama-server at one thread, so the
-# first pause of every typed line showed nothing (issue 17). Recall at 512 (`context_recall.py
-# --budgets 512 --humaneval 0`, seed 0): tuned far 0.737 -> 0.737, untuned far 0.557 -> 0.546
-# (2 of 185 identifiers), all 0.902 -> 0.900; at 31 tokens tuned far fell to 0.692.
-FIRST_RESERVE_TOKENS = 16
+# Tokens left free by the first choice in a definition: the first words of the line being typed
+# (about 25 characters). At 0 (the whole budget for the first suggestion's recall) the choice
+# was outgrown 5-12 keys later, inside the first word: one more prompt evaluated in full, 1.7-2.3
+# s on llama-server at one thread, right at the first pause of every typed line (issue 17).
+# Untuned far recall (`context_recall.py --budgets 256,512 --humaneval 0 --only untuned`, seed
+# 0) 0.438 / 0.571 -> 0.435 / 0.562, with --exact 0.450 / 0.591 -> 0.444 / 0.588; at 16 tokens
+# 0.415 / 0.562 (exact 0.426 / 0.579).
+FIRST_RESERVE_TOKENS = 8
 # Rows at most between the row a choice was made on and the cursor: typing that far down is a
 # new place (and the rows in between cost more than a fresh choice is worth).
 MAX_CARRIED_ROWS = 40

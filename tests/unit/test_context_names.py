@@ -20,6 +20,7 @@ from spark_lsp.context.packing import (
     render_snippets,
 )
 from spark_lsp.context.ranking import DEFAULT, Ranking
+from spark_lsp.context.sticky import FIRST_RESERVE_TOKENS
 from spark_lsp.context.tokens import estimate_tokens
 from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentStore
@@ -472,13 +473,13 @@ def test_a_row_binding_what_the_rows_below_expect_ranks_its_sibling_names_higher
     engine, store = _engine(tmp_path)
     lines = text.split("\n")
     row = lines.index("def reals(condition):") + 1
-    # 160 left by the first choice
-    ctx = _build(engine, store, path, row, 4, budget=176, ranking=not_yet_used_off)
+    budget = 160 + FIRST_RESERVE_TOKENS  # 160 for the first choice
+    ctx = _build(engine, store, path, row, 4, budget=budget, ranking=not_yet_used_off)
     assert "low, high = get_integer_bounds(condition)" in ctx.prefix  # (a similar row, too)
     listed = names_listed(prompt_text(ctx), "# imported: ")
     assert ("get_real_bounds" in listed) == expects_bounds
     assert listed[0] == ("get_real_bounds" if expects_bounds else "alpha")
-    assert ctx.prompt_tokens <= 176
+    assert ctx.prompt_tokens <= budget
 
 
 def test_constructor_calls_of_private_classes_and_constants() -> None:

