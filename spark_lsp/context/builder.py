@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
     Costs,
     Piece,
@@ -29,6 +28,7 @@ from spark_lsp.context.plan import Plan, locate, make_plan
 from spark_lsp.context.sticky import GROWTH_RESERVE, Kept, carried_rows, keep
 from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
+from spark_lsp.context.view import ContextView
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
@@ -113,13 +113,13 @@ def build_context(
     settings: ContextSettings,
     count_tokens: TokenCounter | None = None,
     *,
-    engine: ContextEngine | None = None,
+    engine: ContextView | None = None,
 ) -> PromptContext:
     """The prompt context at (line, python index): the best pieces that fit the budget.
 
-    `engine` brings the open document's cached outline, the workspace index and the fast
-    model's tokenizer; without it the builder outlines the snapshot itself (small files only)
-    and estimates tokens.
+    `engine` (the context engine's view for this request) brings the open document's cached
+    outline, the workspace index, the package outlines and the model's tokenizer; without it
+    the builder outlines the snapshot itself (small files only) and estimates tokens.
     """
     exact = False
     if count_tokens is None:
@@ -169,7 +169,7 @@ def build_context(
     selection = None
     outgrown = False  # the kept choice no longer fits: leave room for what is typed next
     if engine is not None:
-        generation = engine.index.generation if engine.index is not None else -1
+        generation = engine.generation
 
         def key_with(outline: FileOutline | None) -> tuple[object, ...]:
             # Not the outline's version: a statement typed in the definition changes it, and

@@ -18,9 +18,9 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from spark_lsp.context import expected, hints, imported, local, names, repeats, usage
-from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import class_pieces, related_pieces, resolve_name
+from spark_lsp.context.view import ContextView
 from spark_lsp.context.weights import name_weights, names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
@@ -28,7 +28,6 @@ from spark_lsp.syntax.languages import comment_prefix
 from spark_lsp.syntax.prose import Prose, prose_rows, starts_in_prose
 from spark_lsp.syntax.scopes import Scope, enclosing_scopes
 from spark_lsp.syntax.symbols import Import, Symbol
-from spark_lsp.workspace.packages import for_roots
 
 PREFIX_SHARE = 0.25  # of the budget: the rows right above the cursor, always in
 SUFFIX_SHARE = 0.15  # the rows right below it, in its block
@@ -159,7 +158,7 @@ def locate(snapshot: DocumentSnapshot, row: int, index: int, with_names: bool) -
 
 
 def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: FileOutline | None,
-              engine: ContextEngine | None, budget: int, row_cost: Callable[[int], int]
+              engine: ContextView | None, budget: int, row_cost: Callable[[int], int]
               ) -> Plan:
     """Every piece the prompt could hold, scored, and the names' weights."""
     lines, language = snapshot.lines, snapshot.language
@@ -262,7 +261,7 @@ def _unassigned(lines: Sequence[str], row: int, scopes: Sequence[Scope], outline
 
 def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOutline,
             owner: Symbol | None, inherited: Iterable[str], imports: Sequence[Import],
-            near: local.Near, engine: ContextEngine | None, comment: str, label: str,
+            near: local.Near, engine: ContextView | None, comment: str, label: str,
             popularity: Mapping[str, int] | None, unassigned: Sequence[str]) -> list[Piece]:
     """The name lists (see `names`) under the file's `label`: with an engine, imported modules
     are looked up in the workspace, then among installed packages."""
@@ -272,17 +271,17 @@ def _listed(snapshot: DocumentSnapshot, scopes: Sequence[Scope], outline: FileOu
     modules: list[imported.ImportedModule] = []
     if engine is not None and snapshot.path is not None:
         index = engine.index
-        key = (path, index.generation if index is not None else -1)
+        key = (index, path, engine.generation, engine.packages.generation)
         modules = imported.imported_modules(
-            index if index is not None else engine, key, imports, path, language, engine,
-            for_roots(engine.roots), engine.is_excluded,
-            functools.partial(index.module_uses, without=path) if index is not None
-            else lambda module: {})
+            engine.memo, key, imports, path, language, engine, engine.packages,
+            engine.is_excluded, functools.partial(index.module_uses, without=path)
+            if index is not None else lambda module: {})
     return names.name_list_pieces(outline, owner, inherited, modules, near.weights, enclosing,
-                                  comment, label, unassigned, popularity)
+                                  comment, label, unassigned, popularity,
+                                  engine.memo if engine is not None else None)
 
 
-def _member_popularity(snapshot: DocumentSnapshot, engine: ContextEngine | None
+def _member_popularity(snapshot: DocumentSnapshot, engine: ContextView | None
                        ) -> Mapping[str, int] | None:
     """How many workspace files use each `.name` (not counting the edited document)."""
     if engine is None or engine.index is None or snapshot.path is None:
@@ -292,7 +291,7 @@ def _member_popularity(snapshot: DocumentSnapshot, engine: ContextEngine | None
 
 def _typed_pieces(snapshot: DocumentSnapshot, row: int, scopes: Sequence[Scope],
                   outline: FileOutline, owner: Symbol | None, imports: Sequence[Import],
-                  near: local.Near, engine: ContextEngine | None, comment: str, label: str,
+                  near: local.Near, engine: ContextView | None, comment: str, label: str,
                   popularity: Mapping[str, int] | None) -> tuple[list[Piece], set[str]]:
     """The enclosing class's bases, and the classes of the values used near the cursor (typed
     parameters and locals, and `self.x` whose type the class or its bases declare)."""

@@ -30,10 +30,12 @@ from spark_lsp.workspace.files import read_regular
 from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
 from spark_lsp.workspace.modules import (
     STDLIB,
+    has_init,
     import_keys,
     imports_as,
     module_keys,
     module_uses,
+    python_module_name,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,8 @@ class WorkspaceIndex:
         self._uses: dict[str, dict[str, int]] = {}  # module → name → uses, over all files
         self._attributes_of: dict[str, tuple[str, ...]] = {}  # path → `.name`s it uses
         self._attributes: dict[str, int] = {}  # `.name` → files using it
+        self._dotted: dict[str, str] = {}  # path → the dotted name Python imports it by
+        self._packages: dict[str, bool] = {}  # directory → has an `__init__.py`
         self._lock = threading.RLock()
         self.ready = threading.Event()
         self.cancelled = threading.Event()
@@ -194,6 +198,9 @@ class WorkspaceIndex:
         outline = outline_source(path, text, language)
         uses = module_uses(outline.imports(), text) if language == "python" else {}
         attributes = attribute_names(text)
+        if os.path.basename(path) == "__init__.py":
+            self._packages[os.path.dirname(path)] = True
+        dotted = python_module_name(path, self._is_package)
         with self._lock:
             if path not in self._files and len(self._files) >= self.settings.max_index_files:
                 return False
@@ -210,7 +217,15 @@ class WorkspaceIndex:
             self._attributes_of[path] = attributes
             for name in attributes:
                 self._attributes[name] = self._attributes.get(name, 0) + 1
+            self._dotted[path] = dotted
         return True
+
+    def _is_package(self, directory: str) -> bool:
+        """Whether a directory holds an `__init__.py` (read when indexing, in a worker)."""
+        found = self._packages.get(directory)
+        if found is None:
+            found = self._packages[directory] = has_init(directory)
+        return found
 
     def remove_file(self, path: str) -> None:
         with self._lock:
@@ -221,6 +236,9 @@ class WorkspaceIndex:
         if outline is None:
             return
         self.generation += 1
+        self._dotted.pop(path, None)
+        if os.path.basename(path) == "__init__.py":
+            self._packages.pop(os.path.dirname(path), None)
         uses = self._uses_of.pop(path, None)
         if uses:
             self._add_uses(uses, -1)
@@ -307,7 +325,7 @@ class WorkspaceIndex:
             for key in import_keys(imp, here, language, name):
                 paths = [p for p in self._by_key.get(key, ()) if p != here]
                 if absolute_python and paths:
-                    exact = [p for p in paths if imports_as(p, imp, name)]
+                    exact = [p for p in paths if imports_as(self._dotted.get(p, ""), imp, name)]
                     # A namespace package (no `__init__.py`) has no dotted name to check: its
                     # files still match by path, except under a standard-library module's name.
                     paths = exact or ([] if imp.module.split(".")[0] in STDLIB else paths)

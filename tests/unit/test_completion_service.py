@@ -10,7 +10,7 @@ import pytest
 
 from spark_lsp.completion.debounce import Debouncer
 from spark_lsp.completion.service import CompletionService
-from spark_lsp.completion.types import Answer
+from spark_lsp.completion.types import Answer, CompletionRequest
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore
 from spark_lsp.models.base import ModelServerError
 from spark_lsp.models.router import Route
@@ -46,8 +46,11 @@ class Editor:
         document = self.store.get(URI)
         assert document is not None
         return asyncio.ensure_future(self.service.complete(
-            URI, document.buffer.lines, self.snapshot, line, character, self.settings,
-            lambda: self.route, deadline_ms=deadline_ms))
+            URI, document.buffer.lines, self.begin, line, character, self.settings,
+            deadline_ms=deadline_ms))
+
+    def begin(self) -> CompletionRequest:
+        return CompletionRequest(self.snapshot(), self.settings, self.route)
 
 
 async def test_model_answer_then_the_same_place_from_the_cache() -> None:
@@ -175,12 +178,11 @@ async def test_a_model_fault_is_no_suggestion() -> None:
 async def test_a_misconfigured_model_is_no_suggestion() -> None:
     editor = Editor(CannedBackend("a + b\n"))
 
-    def broken() -> Route:
+    def broken() -> CompletionRequest:
         raise ValueError("provider 'x' needs a url")
 
     snapshot = editor.snapshot()
-    answer = await editor.service.complete(URI, snapshot.lines, lambda: snapshot, 1, 11,
-                                           editor.settings, broken)
+    answer = await editor.service.complete(URI, snapshot.lines, broken, 1, 11, editor.settings)
     assert answer.suggestion is None
 
 
