@@ -169,7 +169,7 @@ def build_context(
     selection = None
     outgrown = False  # the kept choice no longer fits: leave room for what is typed next
     if engine is not None:
-        generation = engine.generation
+        generation = (engine.generation, engine.packages.generation)  # what was ready
 
         def key_with(outline: FileOutline | None) -> tuple[object, ...]:
             # Not the outline's version: a statement typed in the definition changes it, and

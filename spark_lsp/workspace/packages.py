@@ -270,7 +270,7 @@ class PackageOutlines:
         """On the event loop: want it and start a worker (None for now). Elsewhere (a
         benchmark, the command line, a worker thread) prepare it at once."""
         if not _on_event_loop():
-            self.prepare([dotted])
+            self.prepare([dotted], missed=False)
             return self._ready.get(dotted)
         with self._lock:
             if dotted in self._ready or dotted in self._wanted:
@@ -283,17 +283,18 @@ class PackageOutlines:
         self._job.add_done_callback(_log_failure)
         return None
 
-    def prepare(self, names: Iterable[str] = ()) -> int:
+    def prepare(self, names: Iterable[str] = (), missed: bool = True) -> int:
         """Outline `names` and every module asked for meanwhile (blocking: a worker thread);
-        how many were new."""
+        how many were new. `missed`: a request may have gone without them (then `generation`
+        moves on, and a choice the builder kept is made anew)."""
         with self._lock:
             for name in names:
                 if name not in self._ready:
                     self._wanted[name] = None
             self._running = True
-        return self._prepare_wanted()
+        return self._prepare_wanted(missed)
 
-    def _prepare_wanted(self) -> int:
+    def _prepare_wanted(self, missed: bool = True) -> int:
         done = 0
         while True:
             with self._lock:
@@ -306,9 +307,9 @@ class PackageOutlines:
                 self._finder = PackageModules(search_path(self.roots))
             found = {name: self._finder.module(name, self.is_excluded) for name in todo}
             with self._lock:
-                ready = self._ready if len(self._ready) + len(found) <= self.MAX_READY else {}
-                self._ready = {**ready, **found}
-                self.generation += 1
+                dropped = len(self._ready) + len(found) > self.MAX_READY  # all, to start anew
+                self._ready = {**({} if dropped else self._ready), **found}
+                self.generation += int(missed or dropped)
             done += len(found)
 
     async def wait(self) -> None:

@@ -261,3 +261,19 @@ async def test_a_generation_whose_last_waiter_left_is_not_joined() -> None:
     second = await editor.ask(1, 12)
     assert second.suggestion is not None and not second.superseded
     assert len(editor.backend.requests) == 2
+
+
+async def test_a_generation_keeps_the_route_and_settings_it_started_with() -> None:
+    """What a generation works on is frozen when it starts, before its debounce wait: a
+    settings change meanwhile (another model) does not reach it."""
+    editor = Editor(CannedBackend("a + b\n"), debounce_ms=40)
+    await editor.ask()  # the next request comes within 40 ms: it waits
+    editor.type("z", 1, 11)  # not what the suggestion has: the model is asked again
+    waiting = editor.ask(1, 12)
+    await asyncio.sleep(0)
+    other = CannedBackend("never\n")
+    editor.route = Route("fast", other, editor.settings.fast)  # type: ignore[arg-type]
+    editor.settings = settings_for(debounce_ms=0)
+    answer = await waiting
+    assert answer.suggestion is not None and answer.suggestion.text == "a + b"
+    assert other.requests == [] and len(editor.backend.requests) == 2
