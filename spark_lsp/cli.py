@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_doctor(args.root or Path.cwd()))
 
     from spark_lsp.server import server
+    from spark_lsp.warm import import_now
 
+    import_now()
     server.start_io()
     _exit_now(server.exit_code)
     return server.exit_code

@@ -7,6 +7,7 @@ handlers take a snapshot of what they need before their first await.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Mapping
@@ -28,6 +29,13 @@ from spark_lsp.preload import load_model_of
 from spark_lsp.settings import Settings, SettingsResult
 
 log = logging.getLogger(__name__)
+
+
+def settle_memory() -> None:
+    """Move every object alive now out of the collector's sight (`gc.freeze`): the modules,
+    the index's outlines — what the server keeps — are then not walked again by each full
+    collection, a pause of ~60 ms that a keystroke would wait for (latency.py --workspace)."""
+    gc.freeze()
 
 
 class Session:
@@ -178,7 +186,9 @@ class Session:
     def index_workspace(self) -> None:
         """Index the workspace folders in the background (a worker thread)."""
         if self._index_task is None or self._index_task.done():
+            settle_memory()  # what start-up made lives as long as the server
             self._index_task = asyncio.ensure_future(self.context.build_index())
+            self._index_task.add_done_callback(lambda _: settle_memory())
 
     async def file_saved(self, uri: str, text: str | None) -> None:
         await self.context.file_saved(uri_to_path(uri), text)

@@ -26,6 +26,7 @@ from spark_lsp.syntax.outline_cache import DocumentOutline
 from spark_lsp.workspace.ignore import IgnoreRules
 from spark_lsp.workspace.index import IndexStats, WorkspaceIndex
 from spark_lsp.workspace.modules import STDLIB
+from spark_lsp.workspace.outliner import Outliner
 from spark_lsp.workspace.packages import PackageOutlines, import_candidates
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class ContextEngine:
         worker thread (call once, after `initialized`)."""
         if self.index is None:
             return None
+        if self.index.outliner is None:  # parsing in a child process: the GIL stays free
+            self.index.outliner = Outliner()
         self._build = asyncio.ensure_future(asyncio.to_thread(self.build_index_now))
         try:
             return await asyncio.shield(self._build)
@@ -144,6 +147,8 @@ class ContextEngine:
     def close(self) -> None:
         if self.index is not None:
             self.index.cancelled.set()
+            if self.index.outliner is not None:
+                self.index.outliner.close()
 
     # -- documents -----------------------------------------------------------------------------
 
@@ -196,7 +201,7 @@ class ContextEngine:
                       if uri != snapshot.uri and uri in self._outlines}
         return ContextView(
             uri=snapshot.uri, settings=self.settings, rules=self.rules, index=self.index,
-            generation=self.index.generation if self.index is not None else -1,
+            generation=self.index.published if self.index is not None else -1,
             packages=self.packages.snapshot(), open_files=open_files, count=count, exact=exact,
             engine=self)
 

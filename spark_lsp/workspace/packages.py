@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp.syntax.symbols import Import
-from spark_lsp.workspace.index import read_source
+from spark_lsp.workspace.outliner import read_source
 
 log = logging.getLogger(__name__)
 

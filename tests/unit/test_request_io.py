@@ -18,7 +18,7 @@ from spark_lsp.completion.pipeline import prepare
 from spark_lsp.context.engine import ContextEngine
 from spark_lsp.documents.store import DocumentStore
 from spark_lsp.settings import Settings
-from spark_lsp.workspace import index as index_module
+from spark_lsp.workspace import outliner as outliner_module
 from spark_lsp.workspace import packages as packages_module
 
 AUDITED = ("open", "os.listdir", "os.scandir", "glob.glob", "import", "os.walk")
@@ -55,7 +55,7 @@ def no_file_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, tupl
     with monkeypatch.context() as patch:
         refuse(os, "stat")
         refuse(os, "lstat")
-        refuse(index_module, "outline_source")
+        refuse(outliner_module, "outline_source")
         refuse(packages_module, "top_level_names")
         refuse(packages_module, "search_path")
         _audit, _watched = seen, threading.get_ident()
