@@ -82,14 +82,20 @@ class ContextEngine:
         worker thread (call once, after `initialized`)."""
         if self.index is None:
             return None
-        if self.index.outliner is None:  # parsing in a child process: the GIL stays free
-            self.index.outliner = Outliner()
+        self.start_outliner()
         self._build = asyncio.ensure_future(asyncio.to_thread(self.build_index_now))
         try:
             return await asyncio.shield(self._build)
         except Exception:
             log.exception("workspace index failed")
             return None
+
+    def start_outliner(self) -> None:
+        """Let the index parse and outline files in a child process (the server's: the GIL
+        stays free for requests), and start that process now."""
+        if self.index is not None and self.index.outliner is None:
+            self.index.outliner = Outliner()
+            self.index.outliner.start()
 
     def build_index_now(self) -> IndexStats | None:
         """`build_index` in this thread (blocking: a worker, a benchmark, a test)."""

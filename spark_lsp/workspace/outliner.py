@@ -3,14 +3,14 @@ that does it for the server: tree-sitter's parse holds the GIL for its whole run
 KB) and the outline is Python, so a worker thread doing it makes every keystroke wait for the
 GIL; the server's thread only unpickles the result (~2 ms for a 120 KB file against ~55 ms).
 
-The child is `python -m spark_lsp.workspace.outliner`: length-prefixed pickles over its stdin
-and stdout (never the server's stdout, the LSP stream). It exits when its stdin closes.
+The child (`CHILD`) runs `main`: length-prefixed pickles over its stdin and stdout (never the
+server's stdout, the LSP stream), at a lower priority from its first import on (background
+work: the server and the editor go first on a busy machine). It exits when its stdin closes.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import re
 import struct
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 _ATTRIBUTE = re.compile(r"(?<=[\w)\]])\.([A-Za-z_$][\w$]{2,})")
 _LENGTH = struct.Struct("!I")
 WINDOW = 4  # files sent ahead to the child while the last ones are received
+CHILD = ("import os\nif hasattr(os, 'nice'):\n    os.nice(10)\n"
+         "from spark_lsp.workspace.outliner import main\nmain()\n")
 
 
 def attribute_names(text: str) -> tuple[str, ...]:
@@ -121,6 +123,12 @@ class Outliner:
         self._broken = False
         self._lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start the child now (it imports for ~0.2 s of CPU: better before the first
+        completion than beside it)."""
+        with self._lock:
+            self._start()
+
     def index(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, IndexedFile | None]]:
         """Each job with its result, in order (blocking: a worker thread)."""
         with self._lock:
@@ -168,7 +176,7 @@ class Outliner:
             return self._child
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "spark_lsp.workspace.outliner"],
+                [sys.executable, "-c", CHILD],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         except OSError as exc:
             log.warning("cannot start the outliner process (%s): indexing in this process", exc)
@@ -203,8 +211,6 @@ def main() -> None:
     """The child: index each job it receives, until its input closes."""
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
-    if hasattr(os, "nice"):
-        os.nice(10)  # background work: the server and the editor go first on a busy machine
     while True:
         try:
             job = _receive(source)
@@ -217,10 +223,3 @@ def main() -> None:
             result = None
         _send(sink, result)
 
-
-if __name__ == "__main__":
-    # Run by its import name: what it pickles must name `spark_lsp.workspace.outliner`'s
-    # classes, not `__main__`'s.
-    from spark_lsp.workspace import outliner
-
-    outliner.main()
