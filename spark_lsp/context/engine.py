@@ -67,10 +67,11 @@ class ContextEngine:
     def update_settings(self, settings: ContextSettings) -> None:
         if settings == self.settings:
             return
+        if settings.exclude != self.settings.exclude:
+            self.rules = IgnoreRules(self.roots, settings.exclude)
+            # Prepared again as asked for: the new rules' verdicts are decided there.
+            self.packages = PackageOutlines(self.roots, self._is_excluded_now)
         self.settings = settings
-        self.rules = IgnoreRules(self.roots, settings.exclude)
-        # Prepared again as asked for: the verdicts of the new rules are decided there.
-        self.packages = PackageOutlines(self.roots, self._is_excluded_now)
         if self.index is not None:
             self.index.update_settings(settings, self.rules)
 
@@ -234,15 +235,6 @@ class ContextEngine:
                 self._labels.clear()
             self._labels[path] = label
         return label
-
-    def file(self, path: str) -> FileOutline | None:
-        absolute = os.path.abspath(path)
-        if self.is_excluded(absolute):
-            return None
-        uri = self._open_paths.get(absolute)
-        if uri is not None and uri in self._outlines:
-            return self._outlines[uri].outline
-        return self.index.file(absolute) if self.index is not None else None
 
     def lookups(self, generation: int, uri: str) -> dict[Hashable, object]:
         """The memo of index look-ups (resolve/definitions): valid while the index is

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 _ATTRIBUTE = re.compile(r"(?<=[\w)\]])\.([A-Za-z_$][\w$]{2,})")
 _LENGTH = struct.Struct("!I")
 WINDOW = 4  # files sent ahead to the child while the last ones are received
+READY_SECONDS = 1.0  # a build waits this long for the child to be ready, then starts here
 CHILD = ("import os\nif hasattr(os, 'nice'):\n    os.nice(10)\n"
          "from spark_lsp.workspace.outliner import main\nmain()\n")
 
@@ -116,16 +117,17 @@ def _receive(stream: IO[bytes]) -> Any:
 
 class Outliner:
     """Indexes files in a child process, started on first use; in this process when the child
-    cannot run (then said once in the log). One caller at a time (a lock)."""
+    cannot run (then said once in the log), and while it is not ready yet (its imports: ~0.1
+    s, longer on a busy machine at its low priority). One caller at a time (a lock)."""
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
+        self._ready = threading.Event()  # the child said it is ready (or failed to start)
         self._broken = False
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the child now (it imports for ~0.2 s of CPU: better before the first
-        completion than beside it)."""
+        """Start the child now: better before the first completion than beside it."""
         with self._lock:
             self._start()
 
@@ -133,11 +135,17 @@ class Outliner:
         """Each job with its result, in order (blocking: a worker thread)."""
         with self._lock:
             child = self._start()
-            if child is None:
+            jobs = iter(jobs)
+            if child is not None and not self._ready.wait(READY_SECONDS):
+                for job in jobs:  # not ready yet: here, until it is
+                    yield job, index_file(job)
+                    if self._ready.is_set():
+                        break
+            if child is None or self._broken:
                 for job in jobs:
                     yield job, index_file(job)
                 return
-            yield from self._through(child, iter(jobs))
+            yield from self._through(child, jobs)
 
     def _through(self, child: subprocess.Popen[bytes], jobs: Iterator[Job]
                  ) -> Iterator[tuple[Job, IndexedFile | None]]:
@@ -174,6 +182,7 @@ class Outliner:
             return None
         if self._child is not None and self._child.poll() is None:
             return self._child
+        self._ready.clear()
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-c", CHILD],
@@ -182,7 +191,21 @@ class Outliner:
             log.warning("cannot start the outliner process (%s): indexing in this process", exc)
             self._broken = True
             return None
+        threading.Thread(target=self._wait_ready, args=(self._child,), daemon=True,
+                         name="outliner-ready").start()
         return self._child
+
+    def _wait_ready(self, child: subprocess.Popen[bytes]) -> None:
+        """Read the child's first message (it has imported what it needs), then let builds
+        send it files; a child that dies first leaves indexing to this process."""
+        assert child.stdout is not None
+        try:
+            _receive(child.stdout)
+        except (OSError, EOFError, pickle.PickleError, ValueError) as exc:
+            log.warning("the outliner process did not start (%s): indexing in this process",
+                        exc)
+            self._broken = True
+        self._ready.set()
 
     def _stop(self) -> None:
         child, self._child = self._child, None
@@ -211,6 +234,7 @@ def main() -> None:
     """The child: index each job it receives, until its input closes."""
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
+    _send(sink, "ready")
     while True:
         try:
             job = _receive(source)

@@ -58,3 +58,22 @@ def test_without_a_child_the_files_are_indexed_here(tmp_path: Path,
     results = list(outliner.index(_jobs(tmp_path, 2)))
     assert outliner._broken and outliner._child is None
     assert [_summary(r)[1] for _, r in results] == [["Box0", "size"], ["Box1", "size"]]
+
+
+def test_files_are_indexed_here_until_the_child_is_ready(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build does not wait long for a child slow to start (a busy machine)."""
+    monkeypatch.setattr(outliner_module, "READY_SECONDS", 0.01)
+    monkeypatch.setattr(outliner_module, "CHILD", "import time\ntime.sleep(0.3)\n"
+                        + outliner_module.CHILD)
+    jobs = _jobs(tmp_path, 2)
+    outliner = Outliner()
+    try:
+        first = list(outliner.index(jobs))
+        assert not outliner._ready.is_set()  # indexed here meanwhile
+        assert [_summary(r) for _, r in first] == [_summary(index_file(j)) for j in jobs]
+        assert outliner._ready.wait(10)
+        again = list(outliner.index(jobs))  # now through the child
+        assert [_summary(r) for _, r in again] == [_summary(r) for _, r in first]
+    finally:
+        outliner.close()
