@@ -182,7 +182,6 @@ class Session:
     def set_workspace_folders(self, folders: list[str]) -> None:
         """The folders to index (call before `index_workspace`)."""
         self.context.set_roots(folders)
-        self.context.start_outliner()
 
     def index_workspace(self) -> None:
         """Index the workspace folders in the background (a worker thread)."""

@@ -3,8 +3,8 @@ incrementally), the workspace index, the package outlines, the ignore rules and 
 counter of the request's model.
 
 The session owns one engine; a request reads it through a `ContextView` taken when it starts
-(`view`), passed explicitly to the builder. The index and the package outlines are prepared in
-worker threads; a request uses what is ready.
+(`view`), passed explicitly to the builder. The index (parsing in a child process) and the
+package outlines are prepared in worker threads; a request uses what is ready.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class ContextEngine:
         self.roots: list[Path] = []
         self.rules = IgnoreRules([], self.settings.exclude)
         self.index: WorkspaceIndex | None = None
+        self.outliner: Outliner | None = None  # the index's child process (`start_outliner`)
         self.packages = PackageOutlines([], self._is_excluded_now)
         self.memo = Memo()  # what the builder derives once (see `context.memo`)
         self._outlines: dict[str, DocumentOutline] = {}
@@ -61,6 +62,8 @@ class ContextEngine:
         self._labels = {}
         self.rules = IgnoreRules(self.roots, self.settings.exclude)
         self.index = WorkspaceIndex(self.roots, self.settings, self.rules) if self.roots else None
+        if self.index is not None:
+            self.index.outliner = self.outliner
         self.packages = PackageOutlines(self.roots, self._is_excluded_now)
         self.memo.clear()
 
@@ -83,7 +86,8 @@ class ContextEngine:
         worker thread (call once, after `initialized`)."""
         if self.index is None:
             return None
-        self.start_outliner()
+        if self.index.outliner is None:
+            self.start_outliner()
         self._build = asyncio.ensure_future(asyncio.to_thread(self.build_index_now))
         try:
             return await asyncio.shield(self._build)
@@ -91,12 +95,16 @@ class ContextEngine:
             log.exception("workspace index failed")
             return None
 
-    def start_outliner(self) -> None:
+    def start_outliner(self, outliner: Outliner | None = None) -> None:
         """Let the index parse and outline files in a child process (the server's: the GIL
-        stays free for requests), and start that process now."""
-        if self.index is not None and self.index.outliner is None:
-            self.index.outliner = Outliner()
-            self.index.outliner.start()
+        stays free for requests), `outliner`'s or a new one, started now."""
+        if outliner is not None:
+            self.outliner = outliner
+        elif self.outliner is None:
+            self.outliner = Outliner()
+        self.outliner.start()
+        if self.index is not None:
+            self.index.outliner = self.outliner
 
     def build_index_now(self) -> IndexStats | None:
         """`build_index` in this thread (blocking: a worker, a benchmark, a test)."""
@@ -140,6 +148,7 @@ class ContextEngine:
         index = self.index
         if any(os.path.basename(p) == ".gitignore" for p, _ in changes):
             self.rules.forget_gitignores()
+            self.packages = PackageOutlines(self.roots, self._is_excluded_now)  # (verdicts)
             await asyncio.to_thread(index.prune_excluded)
 
         def apply() -> None:
@@ -154,8 +163,8 @@ class ContextEngine:
     def close(self) -> None:
         if self.index is not None:
             self.index.cancelled.set()
-            if self.index.outliner is not None:
-                self.index.outliner.close()
+        if self.outliner is not None:
+            self.outliner.close()
 
     # -- documents -----------------------------------------------------------------------------
 

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 _ATTRIBUTE = re.compile(r"(?<=[\w)\]])\.([A-Za-z_$][\w$]{2,})")
 _LENGTH = struct.Struct("!I")
 WINDOW = 4  # files sent ahead to the child while the last ones are received
-READY_SECONDS = 1.0  # a build waits this long for the child to be ready, then starts here
-CHILD = ("import os\nif hasattr(os, 'nice'):\n    os.nice(10)\n"
+READY_SECONDS = 0.25  # a build waits this long for the child to be ready, then starts here
+CHILD = ("import os\nif hasattr(os, 'nice'):\n    os.nice(5)\n"
          "from spark_lsp.workspace.outliner import main\nmain()\n")
 
 
@@ -202,9 +202,10 @@ class Outliner:
         try:
             _receive(child.stdout)
         except (OSError, EOFError, pickle.PickleError, ValueError) as exc:
-            log.warning("the outliner process did not start (%s): indexing in this process",
-                        exc)
-            self._broken = True
+            if self._child is child:  # (not stopped meanwhile by `close`)
+                log.warning("the outliner process did not start (%s): indexing in this "
+                            "process", exc)
+                self._broken = True
         self._ready.set()
 
     def _stop(self) -> None:
@@ -221,7 +222,7 @@ class Outliner:
 
     def close(self) -> None:
         """Stop the child (it would stop by itself when this process ends)."""
-        if self._lock.acquire(timeout=5):
+        if self._lock.acquire(timeout=0.5):  # (a build stops at its next file: cancelled)
             try:
                 self._stop()
             finally:
