@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -123,9 +124,12 @@ class Run:
     times_ms: list[float]
     sources: Counter[str]
     cold_ms: float = math.nan  # didOpen to the first answer, in a server just started
+    indexed_at: int | None = None  # keystrokes timed before the server said "indexed …"
 
-    def pct(self, p: float) -> float:
-        ordered = sorted(self.times_ms)
+    def pct(self, p: float, times: list[float] | None = None) -> float:
+        ordered = sorted(self.times_ms if times is None else times)
+        if not ordered:
+            return math.nan
         return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
@@ -177,9 +181,16 @@ async def typing_run(kind: str, text: str, steps: list[Keystroke], warmup: int,
     client = await start(kind, fake, home, root)
     uri = (path if path is not None else home / f"big_{kind}.py").as_uri()
     sources: Counter[str] = Counter()
-    client.on_notification = lambda method, params: (
-        sources.update([params["source"]]) if method == "spark/status" else None)
     times: list[float] = []
+    indexed: list[int] = []
+
+    def notified(method: str, params: Any) -> None:
+        if method == "spark/status":
+            sources.update([params["source"]])
+        elif method == "window/logMessage" and params["message"].startswith("indexed "):
+            indexed.append(len(times))
+
+    client.on_notification = notified
     version = 1
     timed = 0
     gc.collect()
@@ -204,7 +215,7 @@ async def typing_run(kind: str, text: str, steps: list[Keystroke], warmup: int,
     finally:
         gc.enable()
         await client.stop()
-    return Run(kind, text.count("\n") + 1, times, sources, cold)
+    return Run(kind, text.count("\n") + 1, times, sources, cold, indexed[0] if indexed else None)
 
 
 def workspace_copy(source: Path, home: Path) -> Path:
@@ -238,6 +249,11 @@ def print_run(run: Run) -> None:
     print(f"  {run.server:6} {run.lines:>6} lines  {len(run.times_ms):>5} keystrokes  "
           f"p50 {run.pct(50):6.2f} ms  p90 {run.pct(90):6.2f} ms  p99 {run.pct(99):6.2f} ms  "
           f"max {max(run.times_ms):7.2f} ms  cold {run.cold_ms:6.1f} ms{extra}")
+    if run.indexed_at is not None:
+        during, after = run.times_ms[: run.indexed_at], run.times_ms[run.indexed_at :]
+        print(f"         while the index was built: {len(during)} keystrokes, p50 "
+              f"{run.pct(50, during):.2f} ms, p99 {run.pct(99, during):.2f} ms; after: "
+              f"{len(after)}, p50 {run.pct(50, after):.2f} ms, p99 {run.pct(99, after):.2f} ms")
 
 
 def goals_met(floor: Run, spark: Run, what: str) -> bool:
