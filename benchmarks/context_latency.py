@@ -67,7 +67,8 @@ def run(lines: int, keystrokes: int, budget: int, workspace: Path, seed: int
     assert document is not None
     snapshot = store.snapshot(uri)
     assert snapshot is not None
-    build_context(snapshot, 0, 0, settings, cached_estimate, engine=engine)  # first outline
+    build_context(snapshot, 0, 0, settings, cached_estimate,
+                  engine=engine.view(snapshot))  # the first outline
     timings: dict[str, list[float]] = {"total": [], "total (CPU time)": [],
                                        "edit+reparse+snapshot": [], "outline": [], "build": []}
     version, done = 2, 0
@@ -86,7 +87,8 @@ def run(lines: int, keystrokes: int, budget: int, workspace: Path, seed: int
             parsed = time.perf_counter()
             engine.outline(snapshot)
             outlined = time.perf_counter()
-            build_context(snapshot, row, column + 1, settings, cached_estimate, engine=engine)
+            build_context(snapshot, row, column + 1, settings, cached_estimate,
+                          engine=engine.view(snapshot))
             finished = time.perf_counter()
             cpu = time.thread_time() - cpu
             gc.enable()

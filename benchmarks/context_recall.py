@@ -252,7 +252,7 @@ class Workspace:
         if root:
             self.engine.set_roots([root])
             assert self.engine.index is not None
-            self.engine.index.build()
+            self.engine.build_index_now()  # and the outlines of the packages it imports
             for path in source_files(root, "python", limit=100_000):
                 try:
                     self.names[os.path.abspath(path)] = identifiers(
@@ -324,7 +324,6 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         ws = workspaces.get(task.root)
         if ws is None:
             ws = workspaces[task.root] = Workspace(task.root)
-        ws.engine.backend = (lambda: backend) if exact else (lambda: None)
         path = os.path.join(task.root, task.path) if task.root else f"/tasks/{done}.py"
         path = os.path.abspath(path)
         store = ws.engine.documents
@@ -352,7 +351,8 @@ def evaluate(tasks: Iterable[Task], budgets: Iterable[int], count: Callable[[str
         for budget in budgets:
             settings = ContextSettings(max_prompt_tokens=budget)
             started = time.perf_counter()
-            ctx = build_context(snapshot, row, index, settings, engine=ws.engine,
+            ctx = build_context(snapshot, row, index, settings,
+                                engine=ws.engine.view(snapshot, backend if exact else None),
                                 ranking=ranking)
             elapsed = (time.perf_counter() - started) * 1000
             prompt = render(ctx)

@@ -46,8 +46,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_doctor(args.root or Path.cwd()))
 
-    from spark_lsp.server import server
+    # The index's child process first: its start-up then runs beside the server's, not beside
+    # the first completion.
+    from spark_lsp.workspace.outliner import Outliner
 
+    outliner = Outliner()
+    outliner.start()
+    from spark_lsp.server import server
+    from spark_lsp.warm import import_now
+
+    server.session.context.start_outliner(outliner)
+    import_now()
     server.start_io()
     _exit_now(server.exit_code)
     return server.exit_code

@@ -56,10 +56,12 @@ async def run_complete(path: Path, line: int, col: int, root: Path) -> int:
              f" (the last is {last_col})")
         return 1
     # The engine labels the file relative to the root, as the server does (an absolute path
-    # in the prompt made the answer depend on where the project sits); its index is not built.
+    # in the prompt made the answer depend on where the project sits); its index is not built,
+    # the outlines of the packages the file imports are.
     engine = ContextEngine(store, result.settings.context)
     engine.set_roots([root])
-    job = prepare(snapshot, line - 1, col - 1, result.settings, engine=engine)
+    await engine.prepare_packages_for(snapshot)
+    job = prepare(snapshot, line - 1, col - 1, result.settings, engine=engine.view(snapshot))
     router = Router(result.settings)
     limit_ms = result.settings.fast.timeout_ms
     try:

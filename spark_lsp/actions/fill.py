@@ -13,6 +13,7 @@ from spark_lsp.actions.generate import action_context
 from spark_lsp.actions.shape import AnswerError, Expect, check_code, comment_of, defines, pick_code
 from spark_lsp.actions.syntax import indent_of
 from spark_lsp.actions.targets import FillTarget, Hole, Placement, Region
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
 from spark_lsp.model_request import ModelRequest, PromptStyle
@@ -25,9 +26,10 @@ def hole_list(target: FillTarget) -> list[str]:
 
 
 def request(target: FillTarget, snapshot: DocumentSnapshot, settings: Settings,
-            style: PromptStyle, model: ModelSettings) -> ModelRequest:
+            style: PromptStyle, model: ModelSettings, context: ContextView | None = None
+            ) -> ModelRequest:
     region = target.region
-    ctx = action_context(snapshot, (region.first, 0), settings)
+    ctx = action_context(snapshot, (region.first, 0), settings, context)
     prompt = fill_prompt(target.language, snapshot.path or snapshot.uri, region.text,
                          hole_list(target), region.label, ctx)
     return action_request(prompt, style, model, settings.actions.max_tokens)

@@ -19,6 +19,7 @@ from spark_lsp.actions.syntax import indent_of
 from spark_lsp.actions.targets import FillTarget
 from spark_lsp.actions.validate import parse
 from spark_lsp.completion.stops import StreamWrapper
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body, split_lines
 from spark_lsp.model_request import ModelRequest, PromptStyle
@@ -95,7 +96,8 @@ def _holed(snapshot: DocumentSnapshot, span: Span) -> tuple[DocumentSnapshot, tu
 
 
 def asks(target: FillTarget, snapshot: DocumentSnapshot, settings: Settings,
-         style: PromptStyle, model: ModelSettings) -> list[Ask]:
+         style: PromptStyle, model: ModelSettings, context: ContextView | None = None
+         ) -> list[Ask]:
     """One completion request per span (bottom-up), each stopped at its block's end."""
     out = []
     limit = line_limit(target.region.last - target.region.first + 1)
@@ -103,7 +105,7 @@ def asks(target: FillTarget, snapshot: DocumentSnapshot, settings: Settings,
     braces = rules.braces if rules is not None else True
     for span in spans(target, snapshot):
         holed, cursor = _holed(snapshot, span)
-        ctx = action_context(holed, cursor, settings)
+        ctx = action_context(holed, cursor, settings, context)
         request, trimmed = own_indentation(completion_request(
             ctx, style, model, stop=(), max_tokens=settings.actions.max_tokens))
         wrappers = body_stops(span.indent, braces, limit, _next_code_line(snapshot, span.last),

@@ -26,8 +26,8 @@ from spark_lsp.actions.targets import GenerateTarget, Loc
 from spark_lsp.actions.validate import parse
 from spark_lsp.completion.stops import StreamWrapper
 from spark_lsp.context.builder import build_context
-from spark_lsp.context.engine import current_engine
 from spark_lsp.context.types import PromptContext
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import split_lines
 from spark_lsp.model_request import ModelRequest, PromptStyle
@@ -38,11 +38,11 @@ from spark_lsp.settings import ModelSettings, Settings
 __all__ = ["AnswerError", "action_context", "change_for_answer", "fim_stops", "request"]
 
 
-def action_context(snapshot: DocumentSnapshot, loc: Loc, settings: Settings) -> PromptContext:
-    """The context engine's prompt context around `loc` (with the session's engine when one
-    is current: workspace index, outlines, the fast model's tokenizer)."""
-    return build_context(snapshot, loc[0], loc[1], settings.context,
-                         engine=current_engine())
+def action_context(snapshot: DocumentSnapshot, loc: Loc, settings: Settings,
+                   context: ContextView | None = None) -> PromptContext:
+    """The prompt context around `loc`, with the context engine's view of the document when
+    given (workspace index, outlines, the fast model's tokenizer)."""
+    return build_context(snapshot, loc[0], loc[1], settings.context, engine=context)
 
 
 def _holed(target: GenerateTarget, snapshot: DocumentSnapshot) -> tuple[DocumentSnapshot, Loc]:
@@ -76,14 +76,15 @@ def fim_stops(target: GenerateTarget, continues_line: bool = True) -> list[Strea
 
 
 def request(target: GenerateTarget, snapshot: DocumentSnapshot, settings: Settings,
-            style: PromptStyle, model: ModelSettings) -> tuple[ModelRequest, bool]:
+            style: PromptStyle, model: ModelSettings, context: ContextView | None = None
+            ) -> tuple[ModelRequest, bool]:
     """The model request, and whether it is a fill-in-the-middle one (answer = the bare body)."""
     max_tokens = settings.actions.max_tokens
     if target.task == "body" and completion_shaped(style, settings):
         holed, cursor = _holed(target, snapshot)
-        ctx = action_context(holed, cursor, settings)
+        ctx = action_context(holed, cursor, settings, context)
         return completion_request(ctx, style, model, stop=(), max_tokens=max_tokens), True
-    ctx = action_context(snapshot, target.anchor, settings)
+    ctx = action_context(snapshot, target.anchor, settings, context)
     path = snapshot.path or snapshot.uri
     if target.task == "body":
         prompt = generate_body_prompt(target.name, target.language, path, target.function_text,

@@ -14,6 +14,7 @@ from spark_lsp.actions.kinds import ActionData
 from spark_lsp.actions.retry import LONGER_BUDGET, longer, with_note
 from spark_lsp.actions.targets import FillTarget, GenerateTarget, StrongerTarget
 from spark_lsp.completion.stops import StreamWrapper
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.model_request import ModelRequest
 from spark_lsp.models.router import Route
@@ -39,27 +40,28 @@ class Plan:
 
 
 def plan(data: ActionData, target: Target, snapshot: DocumentSnapshot, settings: Settings,
-         route: Route) -> Plan:
-    """The requests for the target on this route (raises AnswerError when there can be none)."""
+         route: Route, context: ContextView | None = None) -> Plan:
+    """The requests for the target on this route (raises AnswerError when there can be none);
+    `context`: the context engine's view of the document."""
     style, model = route.backend.prompt_style, route.settings
     deadline_ms = settings.actions.timeout_ms
     fim = False
     spans: tuple[fill_fim.Span, ...] = ()
     if isinstance(target, GenerateTarget):
-        request, fim = generate.request(target, snapshot, settings, style, model)
+        request, fim = generate.request(target, snapshot, settings, style, model, context)
         trimmed = False
         if fim:
             request, trimmed = own_indentation(request)
         stops = tuple(generate.fim_stops(target, not trimmed)) if fim else ()
         steps = [Step(request, stops)]
     elif isinstance(target, FillTarget) and generate.completion_shaped(style, settings):
-        asks = fill_fim.asks(target, snapshot, settings, style, model)
+        asks = fill_fim.asks(target, snapshot, settings, style, model, context)
         steps = [Step(a.request, a.stops) for a in asks]
         spans = tuple(a.span for a in asks)
     elif isinstance(target, FillTarget):
-        steps = [Step(fill.request(target, snapshot, settings, style, model))]
+        steps = [Step(fill.request(target, snapshot, settings, style, model, context))]
     else:
-        steps = [Step(stronger.request(target, snapshot, settings, style, model))]
+        steps = [Step(stronger.request(target, snapshot, settings, style, model, context))]
     if style != "chat" and not fim and not spans:
         # An instruction to a completion-style model: its first fenced block is the answer.
         steps = [dataclasses.replace(s, stops=(*s.stops, stop_after_fence)) for s in steps]

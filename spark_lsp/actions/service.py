@@ -32,6 +32,7 @@ from spark_lsp.actions.shape import AnswerError
 from spark_lsp.actions.syntax import Loc, Source
 from spark_lsp.actions.targets import FillTarget, GenerateTarget, Region, StrongerTarget
 from spark_lsp.actions.validate import check
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import utf16_to_index
 from spark_lsp.models.base import ModelError
@@ -255,8 +256,10 @@ class ActionService:
         progress: ProgressSink | None = None,
         request_id: Any = None,
         has_strong: bool | None = None,
+        context: ContextView | None = None,
     ) -> Outcome:
-        """Run one action: the model answers, the answer becomes a checked, versioned edit."""
+        """Run one action: the model answers, the answer becomes a checked, versioned edit.
+        `context`: the context engine's view of the document (index, outlines, tokenizer)."""
         with self._tracked(request_id):
             if snapshot is None:
                 return Outcome("Spark", message=f"{data.uri} is not open")
@@ -270,13 +273,13 @@ class ActionService:
                 return Outcome("Spark", message="This action no longer applies here.")
             strong = settings.strong is not None if has_strong is None else has_strong
             return await self._run_target(data, matching[0], snapshot, current_version,
-                                          settings, router, progress, strong)
+                                          settings, router, progress, strong, context)
 
 
     async def _run_target(self, data: ActionData, target: Target, snapshot: DocumentSnapshot,
                           current_version: Callable[[], int | None], settings: Settings,
                           router: Router, progress: ProgressSink | None,
-                          has_strong: bool) -> Outcome:
+                          has_strong: bool, context: ContextView | None = None) -> Outcome:
         score = target.score if isinstance(target, StrongerTarget) else 0.0
         cut = threshold(settings.actions.stronger_threshold)
         try:
@@ -290,7 +293,7 @@ class ActionService:
         log.info("%s: %s tier (%s), score %.1f", title, route.tier, model_label(route.settings),
                  score)
         try:
-            steps = plan(data, target, snapshot, settings, route)
+            steps = plan(data, target, snapshot, settings, route, context)
         except AnswerError as exc:
             return Outcome(title, message=f"{title}: not possible here: {exc}.")
         watch = Watch(_what(target), route.settings.model or route.settings.provider, progress)

@@ -10,6 +10,7 @@ from spark_lsp.actions.fill import rewrite_change
 from spark_lsp.actions.generate import AnswerError, action_context
 from spark_lsp.actions.syntax import indent_of
 from spark_lsp.actions.targets import Placement, StrongerTarget
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
 from spark_lsp.model_request import ModelRequest, PromptStyle
@@ -20,9 +21,10 @@ _BLOCK_COMMENT_EDGES = ("/*", "/**", "*/", '"""', "'''")
 
 
 def request(target: StrongerTarget, snapshot: DocumentSnapshot, settings: Settings,
-            style: PromptStyle, model: ModelSettings) -> ModelRequest:
+            style: PromptStyle, model: ModelSettings, context: ContextView | None = None
+            ) -> ModelRequest:
     region = target.region
-    ctx = action_context(snapshot, (region.first, 0), settings)
+    ctx = action_context(snapshot, (region.first, 0), settings, context)
     prompt = stronger_prompt(target.task, target.language, snapshot.path or snapshot.uri,
                              region.text, region.label, target.comment, ctx)
     return action_request(prompt, style, model, settings.actions.max_tokens)

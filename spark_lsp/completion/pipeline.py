@@ -1,5 +1,6 @@
 """The inline-completion pipeline: snapshot → scope + context → prompt → model stream → stop
-conditions → post-processing → suggestion. `prepare` is pure; `generate` does the one model call.
+conditions → post-processing → suggestion. `prepare` reads no file and calls no model (what it
+draws on is frozen in the request: `CompletionRequest`); `generate` does the one model call.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from spark_lsp.completion import bounds, stops
 from spark_lsp.completion.postprocess import postprocess
 from spark_lsp.completion.scope import analyse
 from spark_lsp.completion.syntax_check import SyntaxCheck
-from spark_lsp.completion.types import CompletionJob, Mode, Suggestion
+from spark_lsp.completion.types import CompletionJob, CompletionRequest, Mode, Suggestion
 from spark_lsp.completion.unit import UnitRule
 from spark_lsp.context.builder import build_context
-from spark_lsp.context.engine import ContextEngine, current_engine
 from spark_lsp.context.tokens import TokenCounter
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import index_to_utf16, line_body, utf16_to_index
 from spark_lsp.model_request import ModelRequest
@@ -30,18 +31,18 @@ def prepare(
     character: int,
     settings: Settings,
     count_tokens: TokenCounter | None = None,
-    engine: ContextEngine | None = None,
+    engine: ContextView | None = None,
 ) -> CompletionJob:
     """Fix everything the request needs (no I/O). Positions past the end are clamped.
 
-    `engine` (default: the session's, `current_engine()`) brings the document's outline, the
-    workspace index and the fast model's tokenizer to the context builder."""
+    `engine` (the context engine's view for this request) brings the document's outline, the
+    workspace index, the package outlines and the model's tokenizer to the context builder;
+    without it the context is the document's alone."""
     line = max(0, min(line, len(snapshot.lines) - 1))
     text = snapshot.lines[line]
     index = utf16_to_index(text, character)
     body = line_body(text)
-    context = build_context(snapshot, line, index, settings.context, count_tokens,
-                            engine=engine if engine is not None else current_engine())
+    context = build_context(snapshot, line, index, settings.context, count_tokens, engine=engine)
     return CompletionJob(
         snapshot=snapshot,
         line=line,
@@ -52,6 +53,11 @@ def prepare(
         line_prefix=body[:index],
         line_suffix=body[index:],
     )
+
+
+def prepare_request(request: CompletionRequest, line: int, character: int) -> CompletionJob:
+    """`prepare` on what a request froze when it started."""
+    return prepare(request.document, line, character, request.settings, engine=request.context)
 
 
 def model_stops(mode: Mode) -> tuple[str, ...]:

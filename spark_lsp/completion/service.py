@@ -14,6 +14,8 @@
   completion), a generation still streaming after `FIRST_ANSWER_MS` answers with its first whole
   lines and goes on the same way.
 - A model fault becomes "no suggestion" in one place: `no_suggestion_after`.
+- A generation works on a `CompletionRequest` frozen when it starts (document, settings, model
+  route, context engine state): nothing read after the debounce can change what it does.
 """
 
 from __future__ import annotations
@@ -26,19 +28,23 @@ from dataclasses import dataclass, field
 
 from spark_lsp.completion.cache import Cached, SuggestionCache, text_before
 from spark_lsp.completion.debounce import Debouncer
-from spark_lsp.completion.pipeline import Progress, generate, prepare
+from spark_lsp.completion.pipeline import Progress, generate, prepare_request
 from spark_lsp.completion.postprocess import postprocess
-from spark_lsp.completion.types import Answer, CompletionJob, Source, Suggestion, word_before
-from spark_lsp.documents.store import DocumentSnapshot
+from spark_lsp.completion.types import (
+    Answer,
+    CompletionJob,
+    CompletionRequest,
+    Source,
+    Suggestion,
+    word_before,
+)
 from spark_lsp.documents.text import line_body, utf16_len, utf16_to_index
 from spark_lsp.models.base import ModelError
 from spark_lsp.models.health import CircuitOpen
-from spark_lsp.models.router import Route
 from spark_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RouteFor = Callable[[], Route]
 MAX_TYPED_AHEAD = 64  # characters typed while a generation streams that it may still serve
 FIRST_ANSWER_MS = 250
 """An inline request whose generation still streams this long after the request came is answered
@@ -124,18 +130,19 @@ class CompletionService:
         self,
         uri: str,
         lines: Sequence[str],
-        take_snapshot: Callable[[], DocumentSnapshot],
+        begin: Callable[[], CompletionRequest],
         line: int,
         character: int,
         settings: Settings,
-        route_for: RouteFor,
         deadline_ms: float | None = None,
         started: float | None = None,
     ) -> Answer:
         """Answer one request: from the cache, or from the model (joined, or a new generation).
 
-        `lines` is the document's text now (read before any await); `take_snapshot` is called
-        only when the cache cannot answer, so a typed-through keystroke costs no reparse."""
+        `lines` is the document's text now (read before any await); `begin` freezes what a new
+        generation works on (it may reparse, and raise ModelError/ValueError when the model
+        cannot be reached): called only when the cache cannot answer, so a typed-through
+        keystroke costs no reparse."""
         started = time.perf_counter() if started is None else started
         place = self._place(lines, line, character)
         model = settings.fast.model or settings.fast.provider
@@ -160,7 +167,11 @@ class CompletionService:
         if generation is None or generation.task.done() or generation.task.cancelling() \
                 or (generation.key != key and typed is None):
             self.cancel(uri)
-            generation = self._start(take_snapshot(), place, settings, route_for, wait, key)
+            try:
+                request = begin()
+            except (ModelError, ValueError) as exc:  # no route to a model (its settings)
+                return answer(no_suggestion_after(exc), "none")
+            generation = self._start(request, place, wait, key)
             typed = ""
         suggestion = await self._wait(generation, deadline_ms, started)
         if generation.task.cancelled():
@@ -219,38 +230,37 @@ class CompletionService:
                           + utf16_len(place.line_suffix[: hit.replaces]),
                           source="cache", word_prefix=word_before(place.before))
 
-    def _start(self, snapshot: DocumentSnapshot, place: _Place, settings: Settings,
-               route_for: RouteFor, wait: float, key: tuple[str, str]) -> _Generation:
+    def _start(self, request: CompletionRequest, place: _Place, wait: float,
+               key: tuple[str, str]) -> _Generation:
         progress = Progress()
         prepared: list[CompletionJob] = []
-        previous = self._closing.pop(snapshot.uri, None)
+        uri = request.document.uri
+        previous = self._closing.pop(uri, None)
         task = asyncio.ensure_future(
-            self._run(snapshot, place, settings, route_for, wait, progress, prepared, previous))
+            self._run(request, place, wait, progress, prepared, previous))
         task.add_done_callback(_log_failure)
         generation = _Generation(place, key, task, progress, prepared)
-        self._generations[snapshot.uri] = generation
+        self._generations[uri] = generation
         return generation
 
-    async def _run(self, snapshot: DocumentSnapshot, place: _Place, settings: Settings,
-                   route_for: RouteFor, wait: float, progress: Progress,
-                   prepared: list[CompletionJob],
+    async def _run(self, request: CompletionRequest, place: _Place, wait: float,
+                   progress: Progress, prepared: list[CompletionJob],
                    previous: asyncio.Task[Suggestion | None] | None) -> Suggestion | None:
         if wait > 0:
             await asyncio.sleep(wait)  # a newer keystroke cancels us meanwhile
         if previous is not None and not previous.done():
             await asyncio.wait({previous})  # its stream closes (see GuardedBackend)
-        job = prepare(snapshot, place.line, place.character, settings)
+        job = prepare_request(request, place.line, place.character)
         prepared.append(job)
         try:
-            route = route_for()
             self.model_calls += 1
-            suggestion = await generate(job, route.backend, settings, progress)
+            suggestion = await generate(job, request.route.backend, request.settings, progress)
         except (ModelError, ValueError) as exc:
             return no_suggestion_after(exc)
         if suggestion is not None:
             replaces = len(place.line_suffix[: utf16_to_index(
                 place.line_suffix, suggestion.replace_end_character - suggestion.character)])
-            self.cache.put(snapshot.uri, place.before, place.line_suffix,
+            self.cache.put(request.document.uri, place.before, place.line_suffix,
                            Cached(suggestion.text, replaces))
         return suggestion
 

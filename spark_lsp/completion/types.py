@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spark_lsp.context.types import PromptContext
+from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
+from spark_lsp.models.router import Route
+from spark_lsp.settings import Settings
 
 Mode = Literal["line", "statement", "block"]
 """What a suggestion may cover: the rest of the line, one statement, or the body of a block."""
@@ -30,6 +33,18 @@ class Scope:
     indent_unit: str = "    "  # one level of the document's indentation
     opens_at_cursor: bool = False  # block mode, cursor at the end of the opener: text starts "\n"
     indent_based: bool = False  # blocks end by dedent (Python), not by a closing bracket
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """What a completion request works on, frozen when it starts (on a cache miss): the
+    document, the settings, the model route and the context engine's state. The debounce, the
+    context and the model call that follow read nothing else."""
+
+    document: DocumentSnapshot
+    settings: Settings
+    route: Route
+    context: ContextView | None = None
 
 
 @dataclass(frozen=True)

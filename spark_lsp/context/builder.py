@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from spark_lsp.context import layout
-from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import (
     Costs,
     Piece,
@@ -38,6 +37,7 @@ from spark_lsp.context.sticky import (
 )
 from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
+from spark_lsp.context.view import ContextView
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import line_body
@@ -117,7 +117,7 @@ class _Frame:
 
 
 def _frame(snapshot: DocumentSnapshot, line: int, index: int, settings: ContextSettings,
-           count_tokens: TokenCounter | None, engine: ContextEngine | None) -> _Frame:
+           count_tokens: TokenCounter | None, engine: ContextView | None) -> _Frame:
     exact = False
     if count_tokens is None:
         count_tokens, exact = engine.counter() if engine is not None else (cached_estimate, False)
@@ -160,7 +160,7 @@ def _costs(frame: _Frame, row_cost: Callable[[int], int]) -> Costs:
     return Costs(count, row_cost, label_cost, lambda name: name_cost(name, count, exact))
 
 
-def _outline(snapshot: DocumentSnapshot, row: int, engine: ContextEngine | None
+def _outline(snapshot: DocumentSnapshot, row: int, engine: ContextView | None
              ) -> FileOutline | None:
     """The open document's outline (as it stands while only the cursor's row changed), else
     one made of the snapshot (no engine, or a snapshot of other text than the document's)."""
@@ -180,13 +180,13 @@ class _Kept:
     outgrown: bool
 
 
-def _kept_choice(frame: _Frame, engine: ContextEngine | None, cursor: Cursor,
+def _kept_choice(frame: _Frame, engine: ContextView | None, cursor: Cursor,
                  outline: FileOutline | None, ranking: Ranking,
                  row_cost: Callable[[int], int]) -> _Kept:
     if engine is None:
         return _Kept(None, (), outline, False)
     snapshot = frame.snapshot
-    generation = engine.index.generation if engine.index is not None else -1
+    generation = (engine.generation, engine.packages.generation)  # what was ready
 
     def key_with(outline: FileOutline | None) -> tuple[object, ...]:
         # Not the outline's version: a statement typed in the definition changes it, and
@@ -261,17 +261,18 @@ def build_context(
     settings: ContextSettings,
     count_tokens: TokenCounter | None = None,
     *,
-    engine: ContextEngine | None = None,
+    engine: ContextView | None = None,
     ranking: Ranking = DEFAULT,
 ) -> PromptContext:
     """The prompt context at (line, python index): the best pieces that fit the budget, as
     `ranking` scores them.
 
-    `engine` brings the open document's cached outline, the workspace index and the fast
-    model's tokenizer; without it the builder outlines the snapshot itself (small files only)
-    and estimates tokens. The choice is kept while the cursor stays in its definition (see
-    `sticky`); a prompt the model's tokenizer finds over the budget is chosen again, twice
-    at most, with the excess taken off the room.
+    `engine` (the context engine's view for this request) brings the open document's cached
+    outline, the workspace index, the package outlines and the model's tokenizer; without it
+    the builder outlines the snapshot itself (small files only) and estimates tokens. The
+    choice is kept while the cursor stays in its definition (see `sticky`); a prompt the
+    model's tokenizer finds over the budget is chosen again, twice at most, with the excess
+    taken off the room.
     """
     frame = _frame(snapshot, line, index, settings, count_tokens, engine)
     row_cost = _row_cost(frame)

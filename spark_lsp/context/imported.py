@@ -5,15 +5,15 @@ standard library (`workspace.packages`) — and which of its names the workspace
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from spark_lsp.context.memo import Memo
 from spark_lsp.context.related import Workspace
 from spark_lsp.syntax.file_outline import FileOutline
 from spark_lsp.syntax.symbols import Import
 from spark_lsp.workspace.modules import STDLIB
-from spark_lsp.workspace.packages import PackageModules
+from spark_lsp.workspace.packages import ReadyPackages
 
 MAX_MODULE_NAMES = 15  # per module: the most used by the workspace
 LISTED_KINDS = frozenset({"function", "class", "variable", "attribute", "type", "module"})
@@ -72,14 +72,14 @@ class Module:
     names: Sequence[str]
 
 
-def _external(packages: PackageModules, dotted: str, is_excluded: Callable[[str], bool]
+def _external(packages: ReadyPackages, dotted: str, is_excluded: Callable[[str], bool]
               ) -> Module | None:
     external = packages.module(dotted, is_excluded)
     return None if external is None else Module(external.path, external.names)
 
 
 def aliased_modules(imports: Sequence[Import], path: str, language: str,
-                    workspace: Workspace | None, packages: PackageModules | None,
+                    workspace: Workspace | None, packages: ReadyPackages | None,
                     is_excluded: Callable[[str], bool]) -> list[tuple[str, str, Module]]:
     """(local name, dotted module, module) for each Python import that binds a module: a
     workspace file, else one of an installed package or the standard library."""
@@ -121,31 +121,26 @@ class ImportedModule:
     names: frozenset[str] = frozenset()
 
 
-_IMPORTED: OrderedDict[tuple[object, ...], tuple[object, list[ImportedModule]]] = OrderedDict()
-
-
-def imported_modules(owner: object, key: tuple[object, ...], imports: Sequence[Import],
+def imported_modules(memo: Memo | None, key: tuple[object, ...], imports: Sequence[Import],
                      path: str, language: str, workspace: Workspace | None,
-                     packages: PackageModules | None, is_excluded: Callable[[str], bool],
+                     packages: ReadyPackages | None, is_excluded: Callable[[str], bool],
                      uses: Callable[[str], Mapping[str, int]]) -> list[ImportedModule]:
-    """`aliased_modules` with the names of each that the workspace uses, remembered while the
-    imports, `owner` (the workspace index) and `key` (its generation) are the same."""
-    key = (id(owner), *key, tuple((imp.module, imp.level, imp.bindings) for imp in imports))
-    entry = _IMPORTED.get(key)
-    if entry is not None and entry[0] is owner:
-        _IMPORTED.move_to_end(key)
-        return entry[1]
-    found = []
-    for local, dotted, module in aliased_modules(imports, path, language, workspace, packages,
-                                                 is_excluded):
-        popular = uses(dotted)
-        offered = sorted(((n, popular[n]) for n in dict.fromkeys(module.names)
-                          if popular.get(n, 0) and is_listable(n)), key=lambda item: -item[1])
-        listable = frozenset(n for n in module.names if is_listable(n))
-        if offered or listable:
-            found.append(ImportedModule(local, dotted,
-                                        tuple(offered[:MAX_MODULE_NAMES]), listable))
-    _IMPORTED[key] = (owner, found)
-    while len(_IMPORTED) > 32:
-        _IMPORTED.popitem(last=False)
-    return found
+    """`aliased_modules` with the names of each that the workspace uses, remembered in `memo`
+    while the imports and `key` (the index, its generation, the packages') are the same."""
+    def find() -> list[ImportedModule]:
+        found = []
+        for local, dotted, module in aliased_modules(imports, path, language, workspace,
+                                                     packages, is_excluded):
+            popular = uses(dotted)
+            offered = sorted(((n, popular[n]) for n in dict.fromkeys(module.names)
+                              if popular.get(n, 0) and is_listable(n)), key=lambda item: -item[1])
+            listable = frozenset(n for n in module.names if is_listable(n))
+            if offered or listable:
+                found.append(ImportedModule(local, dotted,
+                                            tuple(offered[:MAX_MODULE_NAMES]), listable))
+        return found
+
+    if memo is None:
+        return find()
+    return memo.get(("imported modules", *key, tuple(
+        (imp.module, imp.level, imp.bindings) for imp in imports)), find)

@@ -15,12 +15,12 @@ import functools
 import heapq
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from spark_lsp.context.hints import base_classes
 from spark_lsp.context.imported import LISTED_KINDS, ImportedModule, is_listable
+from spark_lsp.context.memo import Memo
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.related import Workspace, resolve_name
@@ -181,23 +181,13 @@ def inherited_member_names(outline: FileOutline, owner: Symbol | None, language:
             if n not in own}
 
 
-_CANDIDATES: OrderedDict[tuple[int, int], tuple[FileOutline, list[str]]] = OrderedDict()
-
-
 def _module_candidates(outline: FileOutline) -> list[str]:
-    """A file's module-level names, the most used first (at most MAX_CANDIDATES), remembered
-    until a definition changes: a 30,000-line file has thousands."""
-    key = (id(outline), outline.symbols_version)
-    entry = _CANDIDATES.get(key)
-    if entry is not None and entry[0] is outline:  # (held: its id is not reused meanwhile)
-        return entry[1]
+    """A file's module-level names, the most used first (at most MAX_CANDIDATES): a
+    30,000-line file has thousands (remembered until a definition changes: `name_list_pieces`)."""
     counts = outline.name_counts
     found = [n for n in dict.fromkeys(module_names(outline, ())) if is_listable(n)]
     if len(found) > MAX_CANDIDATES:
         found = heapq.nlargest(MAX_CANDIDATES, found, key=lambda n: counts.get(n, 0))
-    _CANDIDATES[key] = (outline, found)
-    while len(_CANDIDATES) > 16:
-        _CANDIDATES.popitem(last=False)
     return found
 
 
@@ -205,8 +195,8 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
                      modules: Sequence[ImportedModule], near: Mapping[str, float],
                      enclosing: Container[str], comment: str, label: str,
                      unassigned: Sequence[str] = (),
-                     member_popularity: Mapping[str, int] | None = None, *,
-                     ranking: Ranking) -> list[Piece]:
+                     member_popularity: Mapping[str, int] | None = None,
+                     memo: Memo | None = None, *, ranking: Ranking) -> list[Piece]:
     """The name lists for a cursor — the enclosing class's members (own, then `inherited`,
     first the `unassigned` attributes it reads but never sets), the file's module-level
     names, the names of imported `modules` the workspace uses — less the names used near the
@@ -217,7 +207,8 @@ def name_list_pieces(outline: FileOutline, owner: Symbol | None, inherited: Iter
     if owner is not None:
         found += _member_list(outline, owner, inherited, near, comment, label, unassigned,
                               member_popularity, kin, ranking)
-    found += _module_level_list(outline, Skip(near, enclosing), comment, label, kin, ranking)
+    found += _module_level_list(outline, Skip(near, enclosing), comment, label, kin, ranking,
+                                memo)
     found += _module_lists(outline, modules, near, comment, label, kin, ranking)
     return found
 
@@ -241,11 +232,13 @@ def _member_list(outline: FileOutline, owner: Symbol, inherited: Iterable[str],
 
 
 def _module_level_list(outline: FileOutline, skip: Container[str], comment: str, label: str,
-                       kin: Kinship, ranking: Ranking) -> list[Piece]:
+                       kin: Kinship, ranking: Ranking, memo: Memo | None) -> list[Piece]:
     """`# module-level names: …`: those the file does not use yet first."""
     scores = ranking.names
     counts = outline.name_counts
-    candidates = _module_candidates(outline)
+    candidates = _module_candidates(outline) if memo is None else memo.get(
+        ("module candidates", outline, outline.symbols_version),
+        lambda: _module_candidates(outline))
     pending = not_yet_used(candidates, counts)
     names = ranked(candidates, counts, skip, kinship=kin, first=pending, ranking=ranking)
     return pieces(NameList(f"{comment} module-level names: ", label, 1, tuple(

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from spark_lsp.context import local
-from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.scene import Scene
 from spark_lsp.context.sources import SOURCES, name_weight
+from spark_lsp.context.view import ContextView
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
@@ -149,7 +149,7 @@ def locate(snapshot: DocumentSnapshot, row: int, index: int, with_names: bool, *
 
 
 def make_plan(snapshot: DocumentSnapshot, row: int, cursor: Cursor, outline: FileOutline | None,
-              engine: ContextEngine | None, budget: int, row_cost: Callable[[int], int],
+              engine: ContextView | None, budget: int, row_cost: Callable[[int], int],
               ranking: Ranking) -> Plan:
     """Every piece the prompt could hold, scored by `ranking`, and the names' weights: the
     pieces that always go in, then those of each candidate source (`sources.SOURCES`)."""

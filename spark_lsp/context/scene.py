@@ -8,10 +8,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from spark_lsp.context import expected, hints, local, names, repeats
-from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.packing import Piece
 from spark_lsp.context.ranking import Ranking
 from spark_lsp.context.related import class_pieces, resolve_name
+from spark_lsp.context.view import ContextView
 from spark_lsp.context.weights import names_in
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.syntax.file_outline import FileOutline
@@ -47,7 +47,7 @@ class Scene:
     near: local.Near
     outline: FileOutline
     language: str
-    engine: ContextEngine | None
+    engine: ContextView | None
     ranking: Ranking
     window: list[Piece]
     prose: Prose
@@ -61,7 +61,7 @@ class Scene:
         return self.snapshot.path or self.snapshot.uri
 
     @property
-    def workspace(self) -> ContextEngine | None:
+    def workspace(self) -> ContextView | None:
         """The engine, for a document with a path (other files are looked up from it)."""
         return self.engine if self.snapshot.path is not None else None
 

@@ -12,7 +12,6 @@ from spark_lsp.context.packing import Piece
 from spark_lsp.context.related import related_pieces
 from spark_lsp.context.scene import Scene
 from spark_lsp.context.weights import name_weights, names_in
-from spark_lsp.workspace.packages import for_roots
 
 
 def window(scene: Scene) -> list[Piece]:
@@ -119,7 +118,9 @@ def name_lists(scene: Scene) -> list[Piece]:
     return names.name_list_pieces(scene.outline, scene.owner, scene.inherited,
                                   _imported_modules(scene), scene.near.weights, enclosing,
                                   scene.comment, scene.label, _unassigned(scene),
-                                  scene.popularity, ranking=scene.ranking)
+                                  scene.popularity,
+                                  scene.engine.memo if scene.engine is not None else None,
+                                  ranking=scene.ranking)
 
 
 def _imported_modules(scene: Scene) -> list[imported.ImportedModule]:
@@ -129,12 +130,11 @@ def _imported_modules(scene: Scene) -> list[imported.ImportedModule]:
     if engine is None or scene.snapshot.path is None:
         return []
     index = engine.index
-    key = (path, index.generation if index is not None else -1)
+    key = (index, path, engine.generation, engine.packages.generation)
     return imported.imported_modules(
-        index if index is not None else engine, key, scene.imports, path, scene.language,
-        engine, for_roots(engine.roots), engine.is_excluded,
-        functools.partial(index.module_uses, without=path) if index is not None
-        else lambda module: {})
+        engine.memo, key, scene.imports, path, scene.language, engine, engine.packages,
+        engine.is_excluded, functools.partial(index.module_uses, without=path)
+        if index is not None else lambda module: {})
 
 
 def _unassigned(scene: Scene) -> list[str]:

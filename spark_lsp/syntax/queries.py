@@ -22,13 +22,30 @@ _INHERITS = {"tsx": "typescript", "typescript": "javascript"}
 _SCOPE_PATTERN = re.compile(r"^\s*\((\w+)\)\s*@scope\.(\w+)\s*$")
 
 
+def _read_sources() -> dict[tuple[str, str], str]:
+    """Every `.scm` file, by (folder, kind): read once, when this module is imported (~40 small
+    files), so no request reads one on the event loop."""
+    found: dict[tuple[str, str], str] = {}
+    root = resources.files("spark_lsp.syntax") / "queries"
+    for folder in root.iterdir():
+        if folder.is_dir():
+            for kind in QUERY_KINDS:
+                path = folder / f"{kind}.scm"
+                if path.is_file():
+                    found[(folder.name, kind)] = path.read_text(encoding="utf-8")
+    return found
+
+
+_SOURCES = _read_sources()
+
+
 def query_source(language: str, kind: str) -> str:
     """The text of one `.scm` file (or its parent language's); empty when there is none."""
     folder: str | None = language
     while folder is not None:
-        path = resources.files("spark_lsp.syntax") / "queries" / folder / f"{kind}.scm"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+        source = _SOURCES.get((folder, kind))
+        if source is not None:
+            return source
         folder = _INHERITS.get(folder)
     return ""
 

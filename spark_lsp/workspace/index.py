@@ -2,49 +2,50 @@
 background and kept fresh from saves, watched-file events and the open documents.
 
 Bounded by `context.max_index_files` and `context.max_file_bytes`; git-ignored, secret and
-excluded files are never read. Parsing here yields the GIL between chunks, so a background build
-leaves the event loop responsive.
+excluded files are never read. With an `Outliner` (the server's), files are parsed and outlined
+in a child process: the worker thread that builds the index holds the GIL only to walk the
+folders and take the results in, so a background build leaves the event loop responsive.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Parser
-
-from spark_lsp.documents.text import split_lines
 from spark_lsp.settings import ContextSettings
 from spark_lsp.syntax.file_outline import FileOutline
-from spark_lsp.syntax.languages import grammar, language_for
-from spark_lsp.syntax.outline import outline_tree
-from spark_lsp.syntax.symbols import Import, LinesSource, Symbol
-from spark_lsp.workspace.files import read_regular
+from spark_lsp.syntax.languages import language_for
+from spark_lsp.syntax.symbols import Import, Symbol
 from spark_lsp.workspace.ignore import SKIPPED_DIRS, IgnoreRules
 from spark_lsp.workspace.modules import (
     STDLIB,
+    has_init,
     import_keys,
     imports_as,
     module_keys,
-    module_uses,
+    python_module_name,
 )
+from spark_lsp.workspace.outliner import (
+    IndexedFile,
+    Job,
+    Outliner,
+    attribute_names,
+    index_file,
+    outline_source,
+    read_source,
+)
+
+__all__ = ["AttributeFiles", "IndexStats", "WorkspaceIndex", "attribute_names",
+           "outline_source", "read_source"]
 
 log = logging.getLogger(__name__)
 
-_ATTRIBUTE = re.compile(r"(?<=[\w)\]])\.([A-Za-z_$][\w$]{2,})")
-
-
-def attribute_names(text: str) -> tuple[str, ...]:
-    """The distinct names a file uses after a dot (`obj.name`), interned (files share them)."""
-    return tuple(sys.intern(name) for name in set(_ATTRIBUTE.findall(text)))
-
+PUBLISH_SECONDS = 0.5
 
 class AttributeFiles(Mapping[str, int]):
     """name → how many files use `.name`, less one when `own` (the edited document's saved
@@ -65,26 +66,6 @@ class AttributeFiles(Mapping[str, int]):
 
     def __len__(self) -> int:  # walks every name: not for a truth test
         return sum(1 for _ in self)
-
-
-def outline_source(path: str, text: str, language: str) -> FileOutline:
-    """Parse and outline one file's text (blocking: run it off the event loop).
-
-    Parsed from bytes, not through a read callback: py-tree-sitter 0.26 leaks every chunk a read
-    callback returns. The parse holds the GIL (about 0.1 ms per KB); the index yields between
-    files.
-    """
-    tree = Parser(grammar(language)).parse(text.encode("utf-8"))
-    return FileOutline(path, language, outline_tree(tree, LinesSource(split_lines(text)), language))
-
-
-def read_source(path: str, max_bytes: int) -> str | None:
-    """The text of a source file, or None when too big, binary, unreadable or not a regular
-    file (a FIFO, a device, a link to one: never opened)."""
-    data = read_regular(path, max_bytes)
-    if data is None or b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -109,11 +90,17 @@ class WorkspaceIndex:
         self._uses: dict[str, dict[str, int]] = {}  # module → name → uses, over all files
         self._attributes_of: dict[str, tuple[str, ...]] = {}  # path → `.name`s it uses
         self._attributes: dict[str, int] = {}  # `.name` → files using it
+        self._dotted: dict[str, str] = {}  # path → the dotted name Python imports it by
+        self._packages: dict[str, bool] = {}  # directory → has an `__init__.py`
         self._lock = threading.RLock()
         self.ready = threading.Event()
         self.cancelled = threading.Event()
         self.stats = IndexStats(0, False, 0.0)
         self.generation = 0  # bumped by every change to the index
+        # The generation requests go by (their kept choices and look-ups are keyed by it):
+        # during a build it moves on every PUBLISH_SECONDS only, not with every file.
+        self.published = 0
+        self.outliner: Outliner | None = None  # None: parse and outline in this process
 
     # -- settings and rules --------------------------------------------------------------------
 
@@ -158,42 +145,67 @@ class WorkspaceIndex:
         """Index every candidate file (blocking: run it in a worker thread)."""
         started = time.perf_counter()
         count, truncated = 0, False
+        jobs = (job for job in map(self._job, self.candidates()) if job is not None)
+        results = self._index(jobs)
+        published = started
         try:
-            for path in self.candidates():
+            for job, indexed in results:
                 if self.cancelled.is_set():
                     break
                 if count >= self.settings.max_index_files:
                     truncated = True
                     break
                 time.sleep(0)  # let the event loop's thread run between files
-                if self.update_file(path):
+                if self._add(job, indexed):
                     count += 1
                     if on_progress is not None and count % 200 == 0:
                         on_progress(count)
+                if time.perf_counter() - published >= PUBLISH_SECONDS:
+                    self.publish()
+                    published = time.perf_counter()
         finally:
+            self.publish()
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # (the outliner's: the child's replies still owed are read)
             self.stats = IndexStats(count, truncated, time.perf_counter() - started)
             self.ready.set()
         log.info("indexed %d files in %.1f s%s", count, self.stats.seconds,
                  " (limit reached)" if truncated else "")
         return self.stats
 
-    def update_file(self, path: str, text: str | None = None) -> bool:
-        """(Re-)index one file from `text` or from disk; False when it is not indexable."""
-        path = os.path.abspath(path)
+    def _index(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, IndexedFile | None]]:
+        if self.outliner is not None:
+            return self.outliner.index(jobs)
+        return ((job, index_file(job)) for job in jobs)
+
+    def _job(self, path: str, text: str | None = None) -> Job | None:
+        """What indexing `path` takes, when it is indexable."""
         language = language_for(None, path)
         if language is None or self.rules.is_excluded(path) or self.root_of(path) is None:
+            return None
+        return Job(path, language, text, self.settings.max_file_bytes)
+
+    def update_file(self, path: str, text: str | None = None) -> bool:
+        """(Re-)index one file from `text` or from disk; False when it is not indexable."""
+        job = self._job(os.path.abspath(path), text)
+        if job is None:
             self.remove_file(path)
             return False
-        if text is None:
-            text = read_source(path, self.settings.max_file_bytes)
-        elif len(text) > self.settings.max_file_bytes:
-            text = None
-        if text is None:
+        (result,) = list(self._index([job]))
+        added = self._add(*result)
+        self.publish()
+        return added
+
+    def _add(self, job: Job, indexed: IndexedFile | None) -> bool:
+        path = job.path
+        if indexed is None:
             self.remove_file(path)
             return False
-        outline = outline_source(path, text, language)
-        uses = module_uses(outline.imports(), text) if language == "python" else {}
-        attributes = attribute_names(text)
+        outline, uses, attributes = indexed.outline, indexed.uses, indexed.attributes
+        if os.path.basename(path) == "__init__.py":
+            self._packages[os.path.dirname(path)] = True
+        dotted = python_module_name(path, self._is_package)
         with self._lock:
             if path not in self._files and len(self._files) >= self.settings.max_index_files:
                 return False
@@ -202,7 +214,7 @@ class WorkspaceIndex:
             self._files[path] = outline
             for name in outline.names():
                 self._by_name.setdefault(name, {})[path] = None
-            for key in module_keys(path, language):
+            for key in module_keys(path, job.language):
                 self._by_key.setdefault(key, {})[path] = None
             if uses:
                 self._uses_of[path] = uses
@@ -210,17 +222,33 @@ class WorkspaceIndex:
             self._attributes_of[path] = attributes
             for name in attributes:
                 self._attributes[name] = self._attributes.get(name, 0) + 1
+            self._dotted[path] = dotted
         return True
+
+    def _is_package(self, directory: str) -> bool:
+        """Whether a directory holds an `__init__.py` (read when indexing, in a worker)."""
+        found = self._packages.get(directory)
+        if found is None:
+            found = self._packages[directory] = has_init(directory)
+        return found
 
     def remove_file(self, path: str) -> None:
         with self._lock:
             self._remove(os.path.abspath(path))
+        self.publish()
+
+    def publish(self) -> None:
+        """Let requests see the index as it is now (see `published`)."""
+        self.published = self.generation
 
     def _remove(self, path: str) -> None:
         outline = self._files.pop(path, None)
         if outline is None:
             return
         self.generation += 1
+        self._dotted.pop(path, None)
+        if os.path.basename(path) == "__init__.py":
+            self._packages.pop(os.path.dirname(path), None)
         uses = self._uses_of.pop(path, None)
         if uses:
             self._add_uses(uses, -1)
@@ -307,7 +335,7 @@ class WorkspaceIndex:
             for key in import_keys(imp, here, language, name):
                 paths = [p for p in self._by_key.get(key, ()) if p != here]
                 if absolute_python and paths:
-                    exact = [p for p in paths if imports_as(p, imp, name)]
+                    exact = [p for p in paths if imports_as(self._dotted.get(p, ""), imp, name)]
                     # A namespace package (no `__init__.py`) has no dotted name to check: its
                     # files still match by path, except under a standard-library module's name.
                     paths = exact or ([] if imp.module.split(".")[0] in STDLIB else paths)

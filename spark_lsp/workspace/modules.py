@@ -7,11 +7,10 @@ directory); an import is turned into the key its files would have.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 
 from spark_lsp.syntax.symbols import Import
@@ -81,28 +80,27 @@ def import_keys(imp: Import, from_path: str, language: str, name: str = "") -> l
     return [module.strip("/")]  # go: a package path; its files are in that directory
 
 
-@functools.lru_cache(maxsize=4096)
-def _is_package(directory: str) -> bool:
-    return os.path.isfile(os.path.join(directory, "__init__.py"))
-
-
-def python_module_name(path: str) -> str:
+def python_module_name(path: str, is_package: Callable[[str], bool]) -> str:
     """The dotted name Python imports a file by, its package (`__init__.py`) chain counted:
-    `…/hypothesis/internal/floats.py` → `hypothesis.internal.floats`."""
+    `…/hypothesis/internal/floats.py` → `hypothesis.internal.floats`. `is_package(directory)`
+    says whether a directory holds an `__init__.py` (file I/O: the index asks, off the loop)."""
     pure = PurePath(os.path.abspath(path))
     parts = [] if pure.stem == "__init__" else [pure.stem]
     directory = pure.parent
-    while _is_package(str(directory)) and directory != directory.parent:
+    while is_package(str(directory)) and directory != directory.parent:
         parts.insert(0, directory.name)
         directory = directory.parent
     return ".".join(parts)
 
 
-def imports_as(path: str, imp: Import, name: str = "") -> bool:
-    """Whether an absolute Python import can name this file: its dotted name is the module's
-    (`import a.b`), or the module's plus the imported name (`from a import b`, `b` a module).
-    A file deeper in a package is not `import datetime` (`pkg/_internal/datetime.py`)."""
-    dotted = python_module_name(path)
+def has_init(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "__init__.py"))
+
+
+def imports_as(dotted: str, imp: Import, name: str = "") -> bool:
+    """Whether an absolute Python import can name a file of this dotted name: it is the
+    module's (`import a.b`), or the module's plus the imported name (`from a import b`, `b` a
+    module). A file deeper in a package is not `import datetime` (`pkg/_internal/datetime.py`)."""
     return dotted == imp.module or (bool(name) and dotted == f"{imp.module}.{name}")
 
 

@@ -7,23 +7,32 @@ syntax tree: typing.py takes ~1 ms so, ~40 ms to parse and outline. Read once pe
 only when its mtime changes), bounded in file size and entries; excluded files are never read.
 The standard library's compiled modules (`math`, `itertools`, `sys`) have no text: their names
 come from the module itself (`COMPILED_STDLIB`).
+
+`PackageOutlines` keeps the outlines a workspace's requests read: prepared in a worker thread,
+never on the event loop; a request reads those ready when it started (`ReadyPackages`) and asks
+for the others, which a later request gets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import glob
 import importlib
+import logging
 import os
 import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spark_lsp.workspace.index import read_source
+from spark_lsp.syntax.symbols import Import
+from spark_lsp.workspace.outliner import read_source
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 400_000  # typing.py is 130 KB; the biggest of the standard library ~250 KB
 MAX_ENTRIES = 128
@@ -187,7 +196,9 @@ class PackageModules:
 
 @functools.cache
 def _compiled(dotted: str) -> ExternalModule | None:
-    """A compiled standard-library module (`math`, `itertools`, `sys`) with its public names."""
+    """A compiled standard-library module (`math`, `itertools`, `sys`) with its public names
+    (kept for the process: the interpreter's own modules do not change; called off the event
+    loop only, by `PackageModules.module`)."""
     if dotted not in COMPILED_STDLIB:
         return None
     try:
@@ -198,17 +209,123 @@ def _compiled(dotted: str) -> ExternalModule | None:
     return ExternalModule(dotted, "", dotted, names)
 
 
-_SHARED: dict[tuple[str, ...], PackageModules] = {}
-_SHARED_LOCK = threading.Lock()
+def import_candidates(imports: Iterable[Import]) -> list[str]:
+    """The dotted names Python imports may want outlines of: each absolute import's module,
+    its top-level package (`import a.b` binds `a`) and, for `from a import b`, `a.b` (when `b`
+    is a module). A superset of what the context builder asks for."""
+    found: dict[str, None] = {}
+    for imp in imports:
+        if imp.level or not imp.module or not _MODULE.match(imp.module):
+            continue
+        found[imp.module] = None
+        found[imp.module.split(".")[0]] = None
+        for binding in imp.bindings:
+            if binding.name and not imp.wildcard:
+                found[f"{imp.module}.{binding.name}"] = None
+    return list(found)
 
 
-def for_roots(roots: Sequence[str | Path]) -> PackageModules:
-    """The process-wide finder for these workspace folders (outlines are shared by requests)."""
-    key = tuple(os.path.abspath(str(r)) for r in roots)
-    with _SHARED_LOCK:
-        found = _SHARED.get(key)
-        if found is None:
-            if len(_SHARED) > 8:
-                _SHARED.clear()
-            found = _SHARED[key] = PackageModules(search_path(roots))
+@dataclass(frozen=True)
+class ReadyPackages:
+    """The package outlines ready when a request started. A module not among them is asked
+    for (`ask`): not offered now, offered to a later request once prepared."""
+
+    ready: Mapping[str, ExternalModule | None]
+    generation: int  # bumped whenever more outlines are ready
+    ask: Callable[[str], ExternalModule | None]
+
+    def module(self, dotted: str, is_excluded: Callable[[str], bool] = lambda p: False
+               ) -> ExternalModule | None:
+        found = self.ready[dotted] if dotted in self.ready else self.ask(dotted)
+        if found is None or (found.path and is_excluded(found.path)):
+            return None
         return found
+
+
+class PackageOutlines:
+    """The outlines of modules outside the workspace that a workspace's requests read, prepared
+    off the event loop (see the module docstring). Owned by the context engine, one per set of
+    workspace folders; `is_excluded` is decided where a module is prepared (its verdict is then
+    known to requests without any file I/O)."""
+
+    MAX_READY = 4096
+
+    def __init__(self, roots: Sequence[str | os.PathLike[str]],
+                 is_excluded: Callable[[str], bool] = lambda p: False) -> None:
+        self.roots = tuple(os.path.abspath(os.fspath(r)) for r in roots)
+        self.is_excluded = is_excluded
+        self.generation = 0
+        self._finder: PackageModules | None = None  # its search path is globbed by a worker
+        self._ready: dict[str, ExternalModule | None] = {}  # replaced, never changed in place
+        self._wanted: dict[str, None] = {}
+        self._running = False
+        self._lock = threading.Lock()
+        self._job: asyncio.Future[int] | None = None
+
+    def snapshot(self) -> ReadyPackages:
+        """What is ready now, for one request."""
+        return ReadyPackages(self._ready, self.generation, self._ask)
+
+    def _ask(self, dotted: str) -> ExternalModule | None:
+        """On the event loop: want it and start a worker (None for now). Elsewhere (a
+        benchmark, the command line, a worker thread) prepare it at once."""
+        if not _on_event_loop():
+            self.prepare([dotted], missed=False)
+            return self._ready.get(dotted)
+        with self._lock:
+            if dotted in self._ready or dotted in self._wanted:
+                return None
+            self._wanted[dotted] = None
+            if self._running:
+                return None
+            self._running = True
+        self._job = asyncio.get_running_loop().run_in_executor(None, self._prepare_wanted)
+        self._job.add_done_callback(_log_failure)
+        return None
+
+    def prepare(self, names: Iterable[str] = (), missed: bool = True) -> int:
+        """Outline `names` and every module asked for meanwhile (blocking: a worker thread);
+        how many were new. `missed`: a request may have gone without them (then `generation`
+        moves on, and a choice the builder kept is made anew)."""
+        with self._lock:
+            for name in names:
+                if name not in self._ready:
+                    self._wanted[name] = None
+            self._running = True
+        return self._prepare_wanted(missed)
+
+    def _prepare_wanted(self, missed: bool = True) -> int:
+        done = 0
+        while True:
+            with self._lock:
+                todo = list(self._wanted)
+                self._wanted.clear()
+                if not todo:
+                    self._running = False
+                    return done
+            if self._finder is None:
+                self._finder = PackageModules(search_path(self.roots))
+            found = {name: self._finder.module(name, self.is_excluded) for name in todo}
+            with self._lock:
+                dropped = len(self._ready) + len(found) > self.MAX_READY  # all, to start anew
+                self._ready = {**({} if dropped else self._ready), **found}
+                self.generation += int(missed or dropped)
+            done += len(found)
+
+    async def wait(self) -> None:
+        """Until the modules asked for so far are ready (tests)."""
+        while self._job is not None and not self._job.done():
+            await asyncio.wait({self._job})
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _log_failure(job: asyncio.Future[int]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.error("preparing package outlines failed", exc_info=job.exception())

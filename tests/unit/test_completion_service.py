@@ -10,7 +10,7 @@ import pytest
 
 from spark_lsp.completion.debounce import Debouncer
 from spark_lsp.completion.service import CompletionService
-from spark_lsp.completion.types import Answer
+from spark_lsp.completion.types import Answer, CompletionRequest
 from spark_lsp.documents.store import DocumentSnapshot, DocumentStore
 from spark_lsp.models.base import ModelServerError
 from spark_lsp.models.router import Route
@@ -46,8 +46,11 @@ class Editor:
         document = self.store.get(URI)
         assert document is not None
         return asyncio.ensure_future(self.service.complete(
-            URI, document.buffer.lines, self.snapshot, line, character, self.settings,
-            lambda: self.route, deadline_ms=deadline_ms))
+            URI, document.buffer.lines, self.begin, line, character, self.settings,
+            deadline_ms=deadline_ms))
+
+    def begin(self) -> CompletionRequest:
+        return CompletionRequest(self.snapshot(), self.settings, self.route)
 
 
 async def test_model_answer_then_the_same_place_from_the_cache() -> None:
@@ -210,12 +213,11 @@ async def test_a_model_fault_is_no_suggestion() -> None:
 async def test_a_misconfigured_model_is_no_suggestion() -> None:
     editor = Editor(CannedBackend("a + b\n"))
 
-    def broken() -> Route:
+    def broken() -> CompletionRequest:
         raise ValueError("provider 'x' needs a url")
 
     snapshot = editor.snapshot()
-    answer = await editor.service.complete(URI, snapshot.lines, lambda: snapshot, 1, 11,
-                                           editor.settings, broken)
+    answer = await editor.service.complete(URI, snapshot.lines, broken, 1, 11, editor.settings)
     assert answer.suggestion is None
 
 
@@ -294,3 +296,19 @@ async def test_a_generation_whose_last_waiter_left_is_not_joined() -> None:
     second = await editor.ask(1, 12)
     assert second.suggestion is not None and not second.superseded
     assert len(editor.backend.requests) == 2
+
+
+async def test_a_generation_keeps_the_route_and_settings_it_started_with() -> None:
+    """What a generation works on is frozen when it starts, before its debounce wait: a
+    settings change meanwhile (another model) does not reach it."""
+    editor = Editor(CannedBackend("a + b\n"), debounce_ms=40)
+    await editor.ask()  # the next request comes within 40 ms: it waits
+    editor.type("z", 1, 11)  # not what the suggestion has: the model is asked again
+    waiting = editor.ask(1, 12)
+    await asyncio.sleep(0)
+    other = CannedBackend("never\n")
+    editor.route = Route("fast", other, editor.settings.fast)  # type: ignore[arg-type]
+    editor.settings = settings_for(debounce_ms=0)
+    answer = await waiting
+    assert answer.suggestion is not None and answer.suggestion.text == "a + b"
+    assert other.requests == [] and len(editor.backend.requests) == 2

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from spark_lsp.context import layout
 from spark_lsp.context.builder import build_context
-from spark_lsp.context.engine import ContextEngine, using
+from spark_lsp.context.engine import ContextEngine
 from spark_lsp.context.tokens import CachedCounter, counter_for, estimate_tokens
 from spark_lsp.context.types import PromptContext
 from spark_lsp.documents.store import DocumentStore
@@ -90,11 +90,12 @@ def workspace(tmp_path: Path) -> tuple[ContextEngine, DocumentStore, str]:
 
 
 def build(engine: ContextEngine, store: DocumentStore, uri: str, budget: int = 512,
-          cursor: tuple[int, int] = CURSOR) -> PromptContext:
+          cursor: tuple[int, int] = CURSOR, backend: object | None = None) -> PromptContext:
     snapshot = store.snapshot(uri)
     assert snapshot is not None
     return build_context(snapshot, cursor[0], cursor[1],
-                         ContextSettings(max_prompt_tokens=budget), engine=engine)
+                         ContextSettings(max_prompt_tokens=budget),
+                         engine=engine.view(snapshot, backend))
 
 
 def test_imported_signatures_come_from_the_other_file(workspace: tuple) -> None:
@@ -152,9 +153,8 @@ def test_every_prompt_fits_its_budget(tmp_path_factory: pytest.TempPathFactory, 
     def count(text: str) -> int:  # a stricter tokenizer than the estimate
         return len(text) // 3 + text.count("\n") + 1
 
-    if exact:
-        engine.backend = lambda: type("Local", (), {"count_tokens": staticmethod(count)})()
-    ctx = build(engine, store, uri, budget, (row, column))
+    backend = type("Local", (), {"count_tokens": staticmethod(count)})() if exact else None
+    ctx = build(engine, store, uri, budget, (row, column), backend)
     counter = count if exact else estimate_tokens
     sent = counter(prompt_text(ctx)) + layout.TEMPLATE_RESERVE \
         + layout.SEPARATOR_TOKENS * len(ctx.snippets)  # + the FIM sentinels
@@ -174,15 +174,14 @@ def test_typing_on_a_line_reuses_the_plan(workspace: tuple) -> None:
     assert second.snippets == first.snippets
 
 
-def test_prepare_finds_the_session_engine(workspace: tuple) -> None:
+def test_prepare_builds_with_the_engine_view_it_is_given(workspace: tuple) -> None:
     from spark_lsp.completion.pipeline import prepare
     from spark_lsp.settings import Settings
 
     engine, store, uri = workspace
     snapshot = store.snapshot(uri)
     assert snapshot is not None
-    with using(engine):
-        job = prepare(snapshot, *CURSOR, Settings())
+    job = prepare(snapshot, *CURSOR, Settings(), engine=engine.view(snapshot))
     assert any(s.path == "shapes.py" for s in job.context.snippets)
     alone = prepare(snapshot, *CURSOR, Settings()).context  # no engine: no index
     assert not any(s.path.endswith("shapes.py") for s in alone.snippets)

@@ -376,6 +376,6 @@ def test_a_prompt_holds_how_the_file_binds_the_name_the_rows_below_expect() -> N
     snapshot = store.snapshot("file:///w/a.py")
     assert snapshot is not None
     ctx = build_context(snapshot, 4, 4, ContextSettings(max_prompt_tokens=160),
-                        estimate_tokens, engine=engine)
+                        estimate_tokens, engine=engine.view(snapshot))
     assert "    ssl_context = make_context(verify=verify, cert=cert)\n" in ctx.suffix
     assert "unrelated_3(" not in ctx.prefix + ctx.suffix

@@ -204,7 +204,7 @@ def _build(engine: ContextEngine, store: DocumentStore, path: Path, row: int, co
     snapshot = store.snapshot(uri)
     assert snapshot is not None
     return build_context(snapshot, row, column, ContextSettings(max_prompt_tokens=budget),
-                         engine=engine, ranking=ranking)
+                         engine=engine.view(snapshot), ranking=ranking)
 
 
 def test_a_prompt_lists_the_class_members_and_module_names_defined_far_away(
@@ -347,7 +347,8 @@ def test_a_git_ignored_module_on_the_search_path_gives_no_names(
     engine, store = _engine(tmp_path)
     assert engine.index is not None
     assert engine.index.module_uses("private_helpers") == {"leak_private_value": 1}
-    assert packages.for_roots(engine.roots).find("private_helpers") is not None
+    assert packages.PackageModules(packages.search_path(engine.roots)).find(
+        "private_helpers") is not None
     ctx = _build(engine, store, main, 4, 4)
     assert "leak_private_value" not in prompt_text(ctx)
     (tmp_path / ".gitignore").write_text("")

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from spark_lsp.settings import ContextSettings
-from spark_lsp.syntax.symbols import Import
+from spark_lsp.syntax.symbols import Binding, Import
 from spark_lsp.workspace.index import WorkspaceIndex
 from spark_lsp.workspace.modules import module_uses
 from spark_lsp.workspace.packages import (
     PackageModules,
+    PackageOutlines,
     exported_names,
-    for_roots,
+    import_candidates,
     search_path,
     top_level_names,
 )
@@ -94,8 +95,7 @@ def test_excluded_and_oversized_files_are_not_read(tmp_path: Path) -> None:
 
 
 def test_the_standard_library_is_on_the_search_path() -> None:
-    modules = for_roots([])
-    assert for_roots([]) is modules
+    modules = PackageModules(search_path([]))
     found = modules.module("textwrap")
     assert found is not None and found.label == "textwrap.py"
     assert "dedent" in found.names and "TextWrapper" in found.names
@@ -103,7 +103,7 @@ def test_the_standard_library_is_on_the_search_path() -> None:
 
 def test_a_compiled_standard_library_module_offers_its_names() -> None:
     """`math`, `itertools`, `sys` have no source to read: their names come from the module."""
-    modules = for_roots([])
+    modules = PackageModules(search_path([]))
     found = modules.module("math")
     assert found is not None and found.path == "" and found.label == "math"
     assert {"floor", "ceil", "isnan"} <= set(found.names) and "__doc__" not in found.names
@@ -180,3 +180,38 @@ def test_the_index_counts_files_using_each_member_name(tmp_path: Path) -> None:
     assert dict(files) == {"start_span": 1, "stop_span": 1, "draw_integer": 1}  # a view
     index.remove_file(str(tmp_path / "a.py"))
     assert dict(index.attribute_files()) == {"draw_integer": 1}
+
+
+def test_the_modules_imports_may_want_are_the_absolute_ones() -> None:
+    imports = [Import("a.b", 0, (), False, 0, 0, "import a.b"),
+               Import("c", 0, (Binding("d", "d"),), False, 1, 1, "from c import d"),
+               Import("", 1, (Binding("e", "e"),), False, 2, 2, "from . import e")]
+    assert import_candidates(imports) == ["a.b", "a", "c", "c.d"]
+
+
+async def test_on_the_event_loop_an_outline_is_asked_for_and_ready_for_a_later_request(
+        tmp_path: Path) -> None:
+    """A request never reads a package: the first gets nothing and starts a worker; one that
+    starts after the worker is done gets the outline."""
+    site = _site(tmp_path)
+    outlines = PackageOutlines([])
+    outlines._finder = PackageModules([str(site)])
+    first = outlines.snapshot()
+    assert first.module("pkg.core") is None
+    await outlines.wait()
+    assert first.module("pkg.core") is None  # what was ready when it started: frozen
+    later = outlines.snapshot()
+    assert later.generation > first.generation
+    found = later.module("pkg.core")
+    assert found is not None and found.names == ("run", "walk")
+    assert later.module("pkg.core", lambda path: path.endswith("core.py")) is None
+
+
+def test_off_the_event_loop_an_outline_is_prepared_on_the_spot(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    seen: list[str] = []
+    outlines = PackageOutlines([], lambda path: seen.append(path) or False)
+    outlines._finder = PackageModules([str(site)])
+    found = outlines.snapshot().module("single")
+    assert found is not None and found.names == ("one",)
+    assert seen == [str(site / "single.py")]  # decided where it was prepared

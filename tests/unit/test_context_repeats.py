@@ -59,7 +59,7 @@ def test_a_prompt_holds_what_followed_the_same_row_in_a_sibling_method() -> None
     snapshot = store.snapshot("file:///w/builder.py")
     assert snapshot is not None
     ctx = build_context(snapshot, row, 12, ContextSettings(max_prompt_tokens=200),
-                        estimate_tokens, engine=engine)
+                        estimate_tokens, engine=engine.view(snapshot))
     shown = ctx.prefix + ctx.suffix
     assert shown.count("self.capabilities.") >= 2  # the rows after `if value is not None:`
     assert ctx.prompt_tokens <= 200

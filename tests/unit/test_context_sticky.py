@@ -57,7 +57,7 @@ class Typist:
     def prompt(self, row: int, column: int) -> str:
         snapshot = self.store.snapshot(self.uri, typing_row=row)
         assert snapshot is not None
-        job = prepare(snapshot, row, column, self.settings, engine=self.engine)
+        job = prepare(snapshot, row, column, self.settings, engine=self.engine.view(snapshot))
         return TEMPLATES["prefix"].render(job.context)
 
     def type(self, row: int, column: int, text: str) -> Iterator[str]:

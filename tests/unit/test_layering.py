@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("spark_lsp.models",),
     ("spark_lsp.completion",),
     ("spark_lsp.actions",),
-    ("spark_lsp.preload", "spark_lsp.session"),  # session state over the stages
+    ("spark_lsp.preload", "spark_lsp.session", "spark_lsp.warm"),  # session state, start-up
     ("spark_lsp.framing", "spark_lsp.logs", "spark_lsp.parent", "spark_lsp.protocol"),  # LSP I/O
     ("spark_lsp.server", "spark_lsp.commands"),  # the editor's and the shell's entry points
     ("spark_lsp.cli", "spark_lsp.__main__"),

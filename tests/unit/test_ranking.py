@@ -35,7 +35,7 @@ def _prompt(engine: ContextEngine, store: DocumentStore, ranking: Ranking) -> st
     snapshot = store.snapshot(URI)
     assert snapshot is not None
     ctx = build_context(snapshot, 4, 4, ContextSettings(max_prompt_tokens=160),
-                        estimate_tokens, engine=engine, ranking=ranking)
+                        estimate_tokens, engine=engine.view(snapshot), ranking=ranking)
     assert ctx.prompt_tokens <= 160
     return ctx.prefix + ctx.suffix + "".join(s.text for s in ctx.snippets)
 

@@ -108,7 +108,7 @@ def test_typing_on_a_row_reuses_the_outline_and_the_choice_until_the_cursor_move
     def build(row: int, column: int) -> str:
         snapshot = store.snapshot(URI, typing_row=row)
         assert snapshot is not None
-        context = build_context(snapshot, row, column, settings, engine=engine)
+        context = build_context(snapshot, row, column, settings, engine=engine.view(snapshot))
         return context.prefix
 
     column = type_text(store, ROW, 4, "d")

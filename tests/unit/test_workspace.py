@@ -170,3 +170,29 @@ def test_a_label_is_the_path_in_its_workspace_folder_until_the_folders_change(
     assert engine.label(path) == "pkg/mod.py"  # (remembered)
     engine.set_roots([inner])
     assert engine.label(path) == "mod.py"
+
+
+def test_requests_see_the_index_move_on_in_steps_while_it_builds(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request's kept choice and look-ups are keyed by the published generation: a build
+    publishes every PUBLISH_SECONDS (here: never meanwhile) and at its end, not per file; a
+    single change (a save) at once."""
+    from spark_lsp.workspace import index as index_module
+
+    monkeypatch.setattr(index_module, "PUBLISH_SECONDS", 3600.0)
+    index = WorkspaceIndex([repo], ContextSettings())
+    seen: list[int] = []
+    add = index._add
+
+    def watched(*args: object) -> bool:
+        seen.append(index.published)
+        return add(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index, "_add", watched)
+    index.build()
+    assert len(seen) >= 5 and set(seen) == {0}  # none published while it built
+    assert index.published == index.generation > 0
+    index.update_file(str(repo / "pkg" / "util.py"), "def helper2(): pass\n")
+    assert index.published == index.generation
+    index.remove_file(str(repo / "pkg" / "util.py"))
+    assert index.published == index.generation
