@@ -66,7 +66,11 @@ def near_names(tree: Tree | None, lines: Sequence[str], row: int, first: int, la
                 continue
             near.weights[name] = near.weights.get(name, 0.0) \
                 + 1.0 / (1.0 + abs(stale_row - row) / decay)
-    for node in cursor.captures(tree.root_node).get("identifier", ()):
+    # In document order: py-tree-sitter 0.26 returns captures in an order that changes from
+    # one parse of the same text to the next, and the sums below would round differently.
+    identifiers = sorted(cursor.captures(tree.root_node).get("identifier", ()),
+                         key=lambda node: node.start_byte)
+    for node in identifiers:
         start = node.start_point
         if start.row < first or start.row > last or node.end_point.row != start.row \
                 or start.row == stale_row:

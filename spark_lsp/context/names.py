@@ -286,9 +286,10 @@ def _popularity(files: Mapping[str, int] | None, ranking: Ranking) -> Callable[[
 def _used_here(module: ImportedModule, counts: Mapping[str, int]) -> dict[str, int]:
     """The module's names this file uses too (as `module.name` or otherwise: a name a module
     offers is seldom used for anything else), the most used first, at most MAX_NAMES."""
-    smaller, larger = (module.names, counts) if len(module.names) < len(counts) \
-        else (counts, module.names)
-    used = {n: counts[n] for n in smaller if n in larger}
+    if len(module.names) < len(counts):  # (a set: sorted, so that ties do not go by hash)
+        used = {n: counts[n] for n in sorted(module.names) if n in counts}
+    else:
+        used = {n: c for n, c in counts.items() if n in module.names}
     return dict(heapq.nlargest(MAX_NAMES, used.items(), key=lambda item: item[1]))
 
 

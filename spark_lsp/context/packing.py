@@ -143,7 +143,7 @@ class _ByGain:
         self.chosen = chosen
         self.score_scale = ranking.packing.score_scale
         self.list_share = ranking.packing.list_share
-        self.names = [tuple(set(names_of(piece))) for piece in pieces]
+        self.names = [tuple(sorted(set(names_of(piece)))) for piece in pieces]  # (not hash order)
         # Costs as if nothing else were chosen (rows + an elision line, or text + a separator).
         self.alone = [sum(costs.row(r) for r in p.rows) + GAP_TOKENS if p.rows else
                       costs.name(p.text) if p.group else costs.text(p.text) + 1 for p in pieces]
