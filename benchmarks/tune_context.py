@@ -10,7 +10,8 @@ recall ("recall all") at one budget (`--budget`, default 512) over the tasks of 
 trees (installed anyio, httpcore, cattrs, jinja2, _pytest, packaging, sqlite_utils, dateutil;
 `--tree` to choose others). A value that puts more prompts over the budget than the current one
 does is rejected. The held-out trees (`context_recall.DEFAULT_TREES`) are evaluated once before
-and once after.
+and once after, and so are the untuned ones (`context_recall.UNTUNED_TREES`, never searched on):
+if their far or all-identifier recall drops by more than 0.01, the table is BLOCKED (exit 1).
 
 The table is passed to the builder (`build_context(ranking=…)`): nothing is patched, nothing is
 written to the source. The script prints each accepted change and the accepted table, to copy
@@ -48,12 +49,14 @@ from benchmarks.context_recall import (
     DEFAULT_TREES,
     MISSES,
     SITE,
+    UNTUNED_TREES,
     BudgetResult,
     Workspace,
     evaluate,
     real_counter,
 )
 from benchmarks.fim_tasks import Task, tasks_from_tree
+from benchmarks.recall_results import TOLERANCE
 from spark_lsp.context.ranking import DEFAULT, Ranking
 
 ADDITIVE = frozenset({"window.prefix_share", "window.suffix_share", "window.intent_share"})
@@ -381,8 +384,19 @@ def figures_table(rows: Sequence[tuple[str, Figures]]) -> None:
               f"| {f.objective:.4f} | {f.median:.0f} | {f.over} |")
 
 
+def untuned_regression(before: Figures, after: Figures) -> str | None:
+    """Why the accepted table may not be used: far or all-identifier recall on the untuned
+    trees (never chosen on) dropped by more than `recall_results.TOLERANCE`; None if not."""
+    drops = [f"{name} {b:.4f} → {a:.4f}" for name, b, a in
+             (("far", before.far, after.far), ("all", before.all, after.all))
+             if round(b - a, 9) > TOLERANCE]
+    return "untuned trees: " + ", ".join(drops) if drops else None
+
+
 def report(search: Search, budget: int, counter: str, train: tuple[Figures, Figures],
-           heldout: tuple[dict[str, Figures], dict[str, Figures]]) -> None:
+           heldout: tuple[dict[str, Figures], dict[str, Figures]],
+           untuned: tuple[dict[str, Figures], dict[str, Figures]]) -> int:
+    """Print the search's outcome; 1 when the untuned trees regressed (the table is blocked)."""
     print(f"\n## Changed fields (budget {budget}; copy into spark_lsp/context/ranking.py by "
           "hand, with the figures)")
     changed = [f for f in search.fields if search.values[f.key] != f.original]
@@ -398,9 +412,11 @@ def report(search: Search, budget: int, counter: str, train: tuple[Figures, Figu
     print_table(ranking_of(search.values), DEFAULT)
     before, after = heldout
     print(f"\n## Figures at budget {budget} (tokens: {counter})")
+    untuned_before, untuned_after = (Figures.pooled(u.values()) for u in untuned)
     figures_table([("train, before", train[0]), ("train, after", train[1]),
                    ("held-out, before", Figures.pooled(before.values())),
-                   ("held-out, after", Figures.pooled(after.values()))])
+                   ("held-out, after", Figures.pooled(after.values())),
+                   ("untuned, before", untuned_before), ("untuned, after", untuned_after)])
     print("\n### Held-out trees (before → after)")
     print("| tree | tasks | far recall | recall all | median tokens | over budget |")
     print("|---|---|---|---|---|---|")
@@ -410,6 +426,11 @@ def report(search: Search, budget: int, counter: str, train: tuple[Figures, Figu
         print(f"| {os.path.basename(root)} | {b.tasks} | {b.far:.4f} → {a.far:.4f} "
               f"| {b.all:.4f} → {a.all:.4f} | {b.median:.0f} → {a.median:.0f} "
               f"| {b.over} → {a.over} |")
+    blocked = untuned_regression(untuned_before, untuned_after) if untuned[0] else None
+    if blocked:
+        print(f"\nBLOCKED: {blocked} (more than {TOLERANCE}): do not use this table")
+        return 1
+    return 0
 
 
 def trees_from(names: Sequence[str]) -> Iterator[str]:
@@ -425,7 +446,7 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(f"stopped by signal {signum}")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append",
                         help="a training tree, a path or an installed package's name (default: "
@@ -458,7 +479,7 @@ def main() -> None:
     for f in fields:
         print(f"  {f.key} = {show(f.original)}{' (int)' if f.is_int else ''}")
     if args.list:
-        return
+        return 0
     factors = [float(f) for f in args.factors.split(",")]
     steps = [float(s) for s in args.steps.split(",")]
     train_roots = list(trees_from(args.tree or TRAIN_TREES))
@@ -471,6 +492,9 @@ def main() -> None:
         "train": [(r, tasks_from_tree(r, args.tasks, args.seed)) for r in train_roots],
         "heldout": [(r, tasks_from_tree(r, args.heldout_tasks, args.seed))
                     for r in heldout_roots],
+        # Never chosen on: only to block a table that does worse on code nobody tuned for.
+        "untuned": [(r, tasks_from_tree(r, args.heldout_tasks, args.seed))
+                    for r in trees_from(list(UNTUNED_TREES))],
     }
     for which, trees in groups.items():
         print(f"{which}: " + ", ".join(f"{os.path.basename(r)} ({len(t)})" for r, t in trees))
@@ -486,6 +510,7 @@ def main() -> None:
         heldout_before = evaluator.run("heldout", search.values, args.budget)
         print(f"held-out, before: {describe(Figures.pooled(heldout_before.values()))} · "
               f"{time.perf_counter() - started:.1f} s")
+        untuned_before = evaluator.run("untuned", search.values, args.budget)
         train_before = current = search.start()
         print(f"train, before: {describe(current)} · {search.last_seconds:.1f} s")
         if current.over:
@@ -506,13 +531,14 @@ def main() -> None:
         except KeyboardInterrupt:
             print("\ninterrupted: reporting what was accepted so far")
         heldout_after = evaluator.run("heldout", search.values, args.budget)
+        untuned_after = evaluator.run("untuned", search.values, args.budget)
         print(f"\n{search.evaluations} training evaluations in "
               f"{(time.perf_counter() - started) / 60:.1f} min")
-        report(search, args.budget, evaluator.counter, (train_before, search.current),
-               (heldout_before, heldout_after))
+        return report(search, args.budget, evaluator.counter, (train_before, search.current),
+                      (heldout_before, heldout_after), (untuned_before, untuned_after))
     finally:
         evaluator.close()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

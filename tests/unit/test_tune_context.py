@@ -50,3 +50,15 @@ def test_a_run_ranks_by_the_values_it_is_given(tmp_path: Path,
     again = runner.run("train", {}, budget)[str(tmp_path)]
     assert default.all_total == off.all_total == 4  # ssl_context, make_context, verify, cert
     assert off.all_found < default.all_found == again.all_found
+
+
+def test_a_table_that_does_worse_on_untuned_trees_is_blocked() -> None:
+    def figures(far_found: int, all_found: int) -> tune_context.Figures:
+        return tune_context.Figures(1, far_found, 100, all_found, 100, 0, [100])
+
+    before = figures(60, 90)
+    assert tune_context.untuned_regression(before, figures(59, 90)) is None  # within 0.01
+    assert tune_context.untuned_regression(before, figures(65, 95)) is None
+    blocked = tune_context.untuned_regression(before, figures(58, 90))
+    assert blocked is not None and "far 0.6000 → 0.5800" in blocked
+    assert tune_context.untuned_regression(before, figures(60, 88)) is not None
