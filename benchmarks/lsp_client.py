@@ -4,6 +4,7 @@ per message as possible, so the figures are the server's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Callable
@@ -111,7 +112,8 @@ class LspClient:
             self.notify("exit", None)
             await asyncio.wait_for(self._process.wait(), 5)
         except (TimeoutError, RuntimeError, ConnectionError):
-            self._process.kill()
+            with contextlib.suppress(ProcessLookupError):  # it may have crashed
+                self._process.kill()
             await self._process.wait()
         if self._reader is not None:
             self._reader.cancel()

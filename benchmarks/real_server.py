@@ -21,7 +21,9 @@ Printed per (model server, pace, CPU load, layout):
 - the answer after the last key (key → the LSP answer), against a lone request to the model
   server (llama-cpp-python's server: no backlog);
 - keys answered with ghost text at all (pause or not, before the next key cancelled them), and
-  key → ghost text p50 over them (the embedded model's per-completion figure).
+  key → ghost text p50 over them (most from the suggestion cache, as typing goes along);
+- answers the model made (the server's `spark/status` with source "model") and their latency
+  p50, request to answer (the embedded model's per-completion figure).
 
 `embedded` runs the same session on the embedded default (no model server: only the pauses'
 figures apply).
@@ -139,6 +141,7 @@ class Session:
     pauses: list[Pause] = field(default_factory=list)
     answers: list[float] = field(default_factory=list)  # key → a suggestion, seconds, any key
     last_answer: float | None = None  # the last key's request: key → its answer, seconds
+    model_answers: list[float] = field(default_factory=list)  # ms, answers the model made
 
 
 def shows_text(result: Any) -> bool:
@@ -223,6 +226,9 @@ async def typing_session(command: list[str], url: str, text: str, rows: list[int
             await asyncio.wait_for(asyncio.shield(pending), 30)
     await asyncio.sleep(1.0)
     await client.stop()
+    session.model_answers = [p["latencyMs"] for m, p in client.notifications
+                             if m == "spark/status" and isinstance(p, dict)
+                             and p.get("source") == "model"]
     return session
 
 
@@ -272,6 +278,8 @@ def figures(session: Session, relay: Relay) -> dict[str, Any]:
         "last_answer_s": session.last_answer,
         "answers": len(session.answers), "answer_p50": pct(
             [a * 1000 for a in session.answers], 50),
+        "model_answers": len(session.model_answers),
+        "model_p50": pct(session.model_answers, 50),
     }
 
 
@@ -315,14 +323,15 @@ def line(server: str, pace: int, load: int, layout: str, f: dict[str, Any]) -> s
             f"({f['shown'] / max(1, f['pauses']):.0%}) | {f['p50']:.0f} / {f['p90']:.0f} | "
             f"{f['requests_per_key']:.2f} | {cache} | {f['closed_50ms']}/{f['superseded']} "
             f"(p50 {f['close_p50']:.0f} ms) | {f['unseen_share']:.0%} | {last} | "
-            f"{f['answers']} ({f['answer_p50']:.0f} ms) |")
+            f"{f['answers']} ({f['answer_p50']:.0f} ms) | {f['model_answers']} "
+            f"({f['model_p50']:.0f} ms) |")
 
 
 HEADER = ("| model server | ms/key | CPU hogs | layout | pauses with ghost text | pause → ghost "
           "p50 / p90 ms | model requests / key | prompt tokens from cache | superseded closed "
           "≤ 50 ms | server time on unseen answers | answer after the last key | keys answered "
-          "with ghost text (key → it p50) |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "with ghost text (key → it p50) | answers from the model (p50) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -363,11 +372,18 @@ async def main(args: argparse.Namespace) -> int:
                                 relay = Relay(port)
                                 await relay.start()
                                 home = Path(tempfile.mkdtemp(prefix="spark-real-"))
-                                session = await typing_session(
-                                    server_command(layout, worktree),
-                                    f"http://127.0.0.1:{relay.port}/v1" if process else "",
-                                    text, rows, pace,
-                                    args.pause, home)
+                                try:
+                                    session = await typing_session(
+                                        server_command(layout, worktree),
+                                        f"http://127.0.0.1:{relay.port}/v1" if process else "",
+                                        text, rows, pace, args.pause, home)
+                                except (OSError, RuntimeError, TimeoutError) as exc:
+                                    await relay.stop()
+                                    row = f"| {server} | {pace} | {load} | {layout} | the " \
+                                          f"server under test failed: {exc!r} |"
+                                    print(row, flush=True)
+                                    out.append(row)
+                                    continue
                                 await relay.stop()
                                 if args.dump:
                                     dump_exchanges(Path(args.dump), relay, session)
