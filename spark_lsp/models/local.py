@@ -86,15 +86,26 @@ def _route_llama_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
+def cpu_has_amx(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has AMX (Linux's flags; False where there is no such file)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as handle:
+            return any(line.startswith("flags") and " amx_int8" in line for line in handle)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
-def without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
-    """Load with ggml's extra CPU buffer types (AMX tiles, weight repacking) off. ggml's AMX
-    matrix product segfaults with the bundled model's weights on a CPU that has AMX (seen with
-    llama-cpp-python 0.3.36 built natively on a Xeon with amx_int8), and `Llama()` has no
-    parameter for it: its default model parameters are wrapped while it loads (under the lock)."""
+def without_extra_buffers(llama_cpp: Any, needed: bool | None = None) -> Iterator[None]:
+    """On a CPU with AMX (`needed`: by default, `cpu_has_amx()`), load with ggml's extra CPU
+    buffer types (AMX tiles, weight repacking) off. ggml's AMX matrix product segfaults with the
+    bundled model's weights there (seen with llama-cpp-python 0.3.36 built natively on a Xeon
+    with amx_int8), and `Llama()` has no parameter for it: its default model parameters are
+    wrapped while it loads (under the lock). Elsewhere repacking stays: it speeds up Q4_0."""
     low = getattr(llama_cpp, "llama_cpp", None)
     default = getattr(low, "llama_model_default_params", None)
-    if default is None or not hasattr(default(), "use_extra_bufts"):
+    needed = cpu_has_amx() if needed is None else needed
+    if not needed or default is None or not hasattr(default(), "use_extra_bufts"):
         yield
         return
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,25 @@ def test_loading_writes_nothing_to_stdout() -> None:
     assert answer == "ok\n"
     # every dot written while the model loaded reached stdout: none were swallowed or added
     assert dots == "." * int(written) and int(written) > 0
+
+
+def test_extra_buffers_are_turned_off_only_on_a_cpu_with_amx(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from spark_lsp.models.local import cpu_has_amx, without_extra_buffers
+
+    amx, plain = tmp_path / "amx", tmp_path / "plain"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n")
+    plain.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f\n")
+    assert cpu_has_amx(str(amx)) and not cpu_has_amx(str(plain))
+    assert not cpu_has_amx(str(tmp_path / "missing"))
+
+    def defaults() -> SimpleNamespace:
+        return SimpleNamespace(use_extra_bufts=True)
+
+    fake = SimpleNamespace(llama_cpp=SimpleNamespace(llama_model_default_params=defaults))
+    with without_extra_buffers(fake, needed=True):
+        assert fake.llama_cpp.llama_model_default_params().use_extra_bufts is False
+    assert fake.llama_cpp.llama_model_default_params is defaults  # restored
+    with without_extra_buffers(fake, needed=False):
+        assert fake.llama_cpp.llama_model_default_params().use_extra_bufts is True
