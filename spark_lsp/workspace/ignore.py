@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from spark_lsp.workspace.files import read_regular
+from spark_lsp.workspace.loop import on_event_loop
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ LOOP_PATTERNS = 1_000  # an ignore file with more rules is not matched on the ev
 
 class _NotLoaded(Exception):
     """An ignore file is needed that is not read yet, and this is the event loop's thread."""
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 _COMPILING = threading.Lock()
@@ -101,7 +94,7 @@ class IgnoreRules:
         with self._lock:
             if directory in self._specs:
                 return self._specs[directory]
-        if _on_event_loop():
+        if on_event_loop():
             raise _NotLoaded(directory)
         sources = [directory / ".gitignore"]
         if is_root:
@@ -122,7 +115,7 @@ class IgnoreRules:
         for depth in range(len(parts)):
             spec = self._spec(directory, depth == 0)
             if spec is not None:
-                if len(spec.patterns) > LOOP_PATTERNS and _on_event_loop():
+                if len(spec.patterns) > LOOP_PATTERNS and on_event_loop():
                     raise _NotLoaded(directory)  # ~1 µs a pattern: matched in a worker too
                 rest = "/".join(parts[depth:]) + ("/" if is_dir else "")
                 verdict = spec.check_file(rest).include

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp.syntax.symbols import Import
+from spark_lsp.workspace.loop import on_event_loop
 from spark_lsp.workspace.outliner import read_source
 
 log = logging.getLogger(__name__)
@@ -269,7 +270,7 @@ class PackageOutlines:
     def _ask(self, dotted: str) -> ExternalModule | None:
         """On the event loop: want it and start a worker (None for now). Elsewhere (a
         benchmark, the command line, a worker thread) prepare it at once."""
-        if not _on_event_loop():
+        if not on_event_loop():
             self.prepare([dotted], missed=False)
             return self._ready.get(dotted)
         with self._lock:
@@ -316,14 +317,6 @@ class PackageOutlines:
         """Until the modules asked for so far are ready (tests)."""
         while self._job is not None and not self._job.done():
             await asyncio.wait({self._job})
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _log_failure(job: asyncio.Future[int]) -> None:
