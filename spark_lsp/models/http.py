@@ -36,6 +36,7 @@ from spark_lsp.models.server_words import (
     retry_after_seconds,
     status_hint,
 )
+from spark_lsp.models.slots import SlotMap
 from spark_lsp.settings import ModelSettings, api_key
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,22 @@ class HttpBackend:
         return ResponseStream(
             lambda hangup, hold: self._post_chunks(path, body, framing, hangup, hold,
                                                    deadline_ms, unheal))
+
+    def stream_healed(self, path: str, slots: SlotMap,
+                      body: Callable[[], tuple[dict[str, Any], str]],
+                      deadline_ms: int | None = None) -> ResponseStream:
+        """`stream_post` (SSE) of the body `body()` makes once the server is known
+        (`slots.known()`: the first request too gets llama.cpp's fields), with the word it
+        heals (its second value, "" for none) taken off the answer (`models.healing`)."""
+        unheal = Unheal()
+
+        async def made() -> dict[str, Any]:
+            await slots.known()
+            sent, word = body()
+            unheal.expect(word)
+            return sent
+
+        return self.stream_post(path, made, "sse", deadline_ms, unheal)
 
     async def _post_chunks(self, path: str, body: Body, framing: Framing,
                            hangup: Hangup, hold: Callable[[httpx.Response], None],

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from spark_lsp.model_request import ModelRequest
-from spark_lsp.models.healing import Unheal, healing
+from spark_lsp.models.healing import healing
 from spark_lsp.models.http import Frame, HttpBackend
 from spark_lsp.models.slots import SlotMap
 from spark_lsp.settings import ModelSettings
@@ -44,15 +44,8 @@ class LlamaCppBackend(HttpBackend):
         return body, healed.word if healed is not None else ""
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        unheal = Unheal()
-
-        async def body() -> dict[str, Any]:
-            await self.slots.known()
-            made, word = self.body(request)
-            unheal.expect(word)
-            return made
-
-        return self.stream_post("/infill", body, "sse", request.deadline_ms, unheal)
+        return self.stream_healed("/infill", self.slots, lambda: self.body(request),
+                                  request.deadline_ms)
 
     def decode(self, frame: Frame) -> tuple[str, bool]:
         return frame.data.get("content") or "", bool(frame.data.get("stop"))
