@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -285,7 +286,6 @@ def figures(session: Session, relay: Relay) -> dict[str, Any]:
 
 def streamed_text(reply: bytes) -> str:
     """The text of a streamed completions answer (SSE `data:` events), for `--dump`."""
-    import json
     out = []
     for raw in reply.split(b"\n"):
         if raw.startswith(b"data: {"):

@@ -73,11 +73,11 @@ class _Pump:
         try:
             async for chunk in inner:
                 if self._stop:
-                    self._drained += len(chunk)
-                    if self._draining and self._drained <= DRAIN_MAX_CHARS:
-                        self._arm_drain()
-                        continue
                     if self._draining:
+                        self._drained += len(chunk)
+                        if self._drained <= DRAIN_MAX_CHARS:
+                            self._arm_drain()
+                            continue
                         self._end_drain()
                     break
                 if chunk:

@@ -41,8 +41,7 @@ class SlotMap:
 
     def fields(self, key: str) -> dict[str, Any]:
         """The body fields for a request of document `key` ("" for none in particular)."""
-        if self._probe is None:
-            self._probe = asyncio.ensure_future(self._ask())
+        self._probing()
         if not self.is_llama_cpp:
             return {}
         fields: dict[str, Any] = {"cache_prompt": True}
@@ -57,10 +56,15 @@ class SlotMap:
     async def known(self) -> None:
         """Wait (once, at most `PROBE_WAIT_S`) for the /props answer, so that the first request
         already goes to the document's slot and gets what llama.cpp alone takes."""
+        probe = self._probing()
+        if not probe.done():
+            await asyncio.wait({probe}, timeout=PROBE_WAIT_S)
+
+    def _probing(self) -> asyncio.Task[None]:
+        """The /props probe, started at the first call."""
         if self._probe is None:
             self._probe = asyncio.ensure_future(self._ask())
-        if not self._probe.done():
-            await asyncio.wait({self._probe}, timeout=PROBE_WAIT_S)
+        return self._probe
 
     async def _ask(self) -> None:
         try:
