@@ -299,7 +299,6 @@ def streamed_text(reply: bytes) -> str:
 def dump_exchanges(path: Path, relay: Relay, session: Session) -> None:
     """Each model request: when (from the first key), how long, whether we hung up, what the
     prompt ended with and what the model streamed (to see why a pause showed nothing)."""
-    import json
     start = session.keys[0] if session.keys else 0.0
     with path.open("a", encoding="utf-8") as out:
         for e in relay.exchanges:
