@@ -303,7 +303,8 @@ def dump_exchanges(path: Path, relay: Relay, session: Session) -> None:
     with path.open("a", encoding="utf-8") as out:
         for e in relay.exchanges:
             body = bytes(e.request).partition(b"\r\n\r\n")[2]
-            with contextlib.suppress(ValueError):
+            prompt = ""  # (a body cut short, or /infill's: no prompt to show)
+            with contextlib.suppress(ValueError, AttributeError):
                 prompt = json.loads(body).get("prompt", "")
             out.write(json.dumps({
                 "sent": round(e.sent - start, 3),
