@@ -4,6 +4,7 @@ the builder's reserve covers what each FIM template adds around the context."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -15,16 +16,11 @@ from spark_lsp.prompts.build import completion_request
 from spark_lsp.prompts.chat import completion_messages
 from spark_lsp.prompts.fim import TEMPLATES
 from spark_lsp.settings import ModelSettings
+from tests.unit import test_prompts as prompts_case
 
-CTX = PromptContext(
-    path="src/app.py",
-    language="python",
-    comment="#",
-    prefix="def add(a, b):\n    ",
-    suffix="\n\nprint(add(1, 2))\n",
-    snippets=(Snippet("src/util.py", "def helper(x: int) -> int: ..."),
-              Snippet("src/models.py", "class Point:\n    x: int\n    y: int")),
-)
+# test_prompts' context with a second snippet
+CTX = replace(prompts_case.CTX, snippets=(
+    *prompts_case.CTX.snippets, Snippet("src/models.py", "class Point:\n    x: int\n    y: int")))
 ACTION = ActionPrompt(task="Fix the bugs.", language="python", path="src/app.py",
                       code="return a - b", context=CTX)
 
