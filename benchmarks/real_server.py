@@ -47,12 +47,14 @@ import contextlib
 import json
 import multiprocessing
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,14 +94,14 @@ def llama_server_binary(given: str | None) -> str | None:
     return None
 
 
-async def start_model_server(kind: str, binary: str | None, port: int, threads: int | None
-                             ) -> subprocess.Popen[bytes]:
+async def start_model_server(kind: str, binary: str | None, port: int, threads: int | None,
+                             extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     if kind == "llama-server":
         assert binary is not None
         # --no-repack: llama.cpp's AMX matrix product (an "extra buffer" like weight
         # repacking) crashes the server at its first request with this model on a CPU with AMX.
         command = [binary, "-m", gguf(), "--host", "127.0.0.1", "--port", str(port), "-c",
-                   "8192", "--no-repack", *(("--threads", str(threads)) if threads else ())]
+                   "8192", "--no-repack", *(("--threads", str(threads)) if threads else ()), *extra]
         health = "/health"
     else:
         command = [sys.executable, "-m", "tests.llama_cpp_server", "--model", gguf(), "--host",
@@ -353,7 +355,8 @@ async def main(args: argparse.Namespace) -> int:
     try:
         for server in servers:
             port = free_port()
-            process = await start_model_server(server, binary, port, args.llama_threads) \
+            process = await start_model_server(
+                server, binary, port, args.llama_threads, shlex.split(args.llama_args)) \
                 if server != "embedded" else None
             try:
                 if process is not None:
@@ -414,7 +417,10 @@ if __name__ == "__main__":
     parser.add_argument("--servers", default="llama-server,llama-cpp-python,embedded")
     parser.add_argument("--llama-server")
     parser.add_argument("--llama-threads", type=int, help="llama-server's --threads (default:"
-                        " its own, all cores; its threads spin and crawl beside busy processes)")
+                        " its own: all cores, which beside 2 CPU hogs still evaluated a 380-token"
+                        " prompt in 2.2 s against 2.8 s at one thread)")
+    parser.add_argument("--llama-args", default="", help="more llama-server arguments (e.g. "
+                        "'--cache-reuse 256', '-lv 4' with SPARK_BENCH_SERVER_LOG)")
     parser.add_argument("--paces", default="150,60")
     parser.add_argument("--loads", default="0,2")
     parser.add_argument("--layouts", default="new,baseline")

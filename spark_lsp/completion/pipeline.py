@@ -6,16 +6,18 @@ draws on is frozen in the request: `CompletionRequest`); `generate` does the one
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 
 from spark_lsp.completion import bounds, stops
 from spark_lsp.completion.postprocess import postprocess
-from spark_lsp.completion.scope import analyse
+from spark_lsp.completion.scope import analyse, indent_of
 from spark_lsp.completion.syntax_check import SyntaxCheck
 from spark_lsp.completion.types import CompletionJob, CompletionRequest, Mode, Suggestion
 from spark_lsp.completion.unit import UnitRule
 from spark_lsp.context.builder import build_context
 from spark_lsp.context.tokens import TokenCounter
+from spark_lsp.context.types import PromptContext
 from spark_lsp.context.view import ContextView
 from spark_lsp.documents.store import DocumentSnapshot
 from spark_lsp.documents.text import index_to_utf16, line_body, utf16_to_index
@@ -121,16 +123,36 @@ class Progress:
         return future
 
 
-async def generate(
-    job: CompletionJob, backend: Backend, settings: Settings, progress: Progress | None = None
-) -> Suggestion | None:
-    """Stream the model's answer through the stop conditions and post-process it (None when
-    nothing useful is left). The model's stream is closed the moment a condition stops it."""
-    request = completion_request(job.context, backend.prompt_style, settings.fast,
+async def _stream_into(progress: Progress, job: CompletionJob, context: PromptContext,
+                       backend: Backend, settings: Settings) -> None:
+    request = completion_request(context, backend.prompt_style, settings.fast,
                                  stop=model_stops(job.mode))
-    progress = progress if progress is not None else Progress()
     stream = stops.apply_stops(backend.stream(request), stop_conditions(job, request))
     async with stops.closing(stream):
         async for chunk in stream:
             progress.add(chunk)
+
+
+def next_line_context(job: CompletionJob) -> PromptContext:
+    """The prompt for the line after the cursor's: its line ended, at its indentation."""
+    indent = indent_of(job.snapshot.line_text(job.line))
+    return dataclasses.replace(job.context, prefix=job.context.prefix + "\n" + indent)
+
+
+async def generate(
+    job: CompletionJob, backend: Backend, settings: Settings, progress: Progress | None = None
+) -> Suggestion | None:
+    """Stream the model's answer through the stop conditions and post-process it (None when
+    nothing useful is left). The model's stream is closed the moment a condition stops it.
+
+    At the end of a line of code (`Scope.at_line_end`), a model that ends the line at once
+    found the statement done: the suggestion is then the next line, asked for with the line
+    ended (one more short request; the server's cache has all but its last token). A pause
+    after a finished statement shows the next one, as Copilot does, not nothing."""
+    progress = progress if progress is not None else Progress()
+    await _stream_into(progress, job, job.context, backend, settings)
+    if job.scope.at_line_end and not progress.text.strip():
+        following = next_line_context(job)
+        progress.add(following.prefix[len(job.context.prefix) :])
+        await _stream_into(progress, job, following, backend, settings)
     return postprocess(progress.text, job)

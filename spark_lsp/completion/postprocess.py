@@ -61,7 +61,24 @@ def fit_line_suffix(text: str, suffix: str) -> tuple[str, int]:
     return text, 0
 
 
+def _next_line(raw: str, job: CompletionJob) -> str:
+    """At the end of a line of code, the model's text that begins with a line end: the next
+    line with code, as a line end and that line (at least at the cursor line's indentation
+    unless it closes a block), or "" when it is the document's next line already or the
+    cursor's line again."""
+    line = next((x.rstrip() for x in raw.split("\n")[1:] if x.strip()), "")
+    following = _following_lines(job)
+    if not line or line.strip() in (*following[:1], job.line_prefix.strip()):
+        return ""
+    indent = indent_of(job.snapshot.line_text(job.line))
+    if not indent_of(line) and indent and not _closing_only(line):
+        line = indent + line  # the model left the indentation to the editor
+    return "\n" + _reindent(line, 0, job.scope.indent_unit)
+
+
 def _line_mode(raw: str, job: CompletionJob) -> tuple[str, int]:
+    if job.scope.at_line_end and not raw.split("\n", 1)[0].strip() and "\n" in raw:
+        return _next_line(raw, job), 0
     text = raw.split("\n", 1)[0].rstrip()
     if job.line_prefix.endswith((" ", "\t")):
         text = text.lstrip(" \t")  # the prefix already has the space
@@ -195,7 +212,7 @@ def postprocess(raw: str, job: CompletionJob) -> Suggestion | None:
     raw = drop_typed_echo(raw, job.line_prefix)
     if job.mode == "line":
         text, replaced = _line_mode(raw, job)
-        shown_line = job.line_prefix + text
+        shown_line = text.strip() if text.startswith("\n") else job.line_prefix + text
     else:
         text = fix_indentation(raw, job).rstrip()
         text = trim_following_overlap(text, _following_lines(job), job.snapshot.language)

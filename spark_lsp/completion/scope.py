@@ -140,9 +140,10 @@ def analyse(
     indent_based = language in INDENT_BASED
     own_indent = indent_of(text)
 
-    def scope(mode: str, indent: str = own_indent, opens: bool = False) -> Scope:
+    def scope(mode: str, indent: str = own_indent, opens: bool = False, at_end: bool = False
+              ) -> Scope:
         return Scope(mode=mode, indent=indent, indent_unit=unit,  # type: ignore[arg-type]
-                     opens_at_cursor=opens, indent_based=indent_based)
+                     opens_at_cursor=opens, indent_based=indent_based, at_line_end=at_end)
 
     if multiline == "never" or suffix.strip():
         return scope("line")
@@ -151,7 +152,7 @@ def analyse(
     if prefix.strip():
         if opens_block(prefix, language):
             return scope("block", opens=True)
-        return scope("statement" if multiline == "always" else "line")
+        return scope("statement") if multiline == "always" else scope("line", at_end=True)
     opener = _first_line_of_empty_block(snapshot, line)
     if opener is not None:
         return scope("block", indent=indent_of(opener))

@@ -32,6 +32,9 @@ class Scope:
     indent: str  # indentation of the line the unit starts on (block: the opener's line)
     indent_unit: str = "    "  # one level of the document's indentation
     opens_at_cursor: bool = False  # block mode, cursor at the end of the opener: text starts "\n"
+    # Line mode, the cursor at the end of a line of code: when the model ends the line at once
+    # (the statement was done), the suggestion is the next line (see `stops.stop_at_line_end`).
+    at_line_end: bool = False
     indent_based: bool = False  # blocks end by dedent (Python), not by a closing bracket
 
 

@@ -34,6 +34,7 @@ from spark_lsp.context.sticky import (
     Kept,
     carried_rows,
     keep,
+    others_unchanged,
 )
 from spark_lsp.context.tokens import TokenCounter, cached_estimate
 from spark_lsp.context.types import PromptContext
@@ -186,20 +187,20 @@ def _kept_choice(frame: _Frame, engine: ContextView | None, cursor: Cursor,
     if engine is None:
         return _Kept(None, (), outline, False)
     snapshot = frame.snapshot
-    generation = (engine.generation, engine.packages.generation)  # what was ready
 
     def key_with(outline: FileOutline | None) -> tuple[object, ...]:
         # Not the outline's version: a statement typed in the definition changes it, and
-        # what the choice shows is checked row by row (`sticky.carried_rows`).
+        # what the choice shows is checked row by row (`sticky.carried_rows`). Not the
+        # index's or the packages' generation either (see `sticky`).
         return (snapshot.uri, outline is not None,
                 tuple((s.start_row, s.kind) for s in cursor.scopes), frame.budget,
-                id(frame.count), frame.exact, generation, ranking)
+                id(frame.count), frame.exact, ranking)
 
     key = key_with(outline)
     kept = engine.kept(snapshot.uri)
     selection = None
     outgrown = False
-    if kept is not None and kept.key == key:
+    if kept is not None and kept.key == key and others_unchanged(kept, engine.labelled):
         selection = reuse(kept, frame.lines, frame.row, frame.used, frame.available, row_cost)
         outgrown = selection is None
     if selection is None and outline is not None:  # choosing anew: with the outline now
@@ -294,7 +295,8 @@ def build_context(
             if engine is not None:
                 engine.keep(snapshot.uri, keep(kept.key, selection, frame.lines, frame.row,
                                                frame.used,
-                                               sum(row_cost(r) for r in selection.rows)))
+                                               sum(row_cost(r) for r in selection.rows),
+                                               engine.labelled, frame.label))
         prefix, suffix, snippets = _render(frame, selection)
         total = _total(frame, prefix, suffix, snippets, selection)
         if total <= frame.budget:

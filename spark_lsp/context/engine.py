@@ -54,12 +54,14 @@ class ContextEngine:
         self._kept: dict[str, Kept] = {}
         self._counter: tuple[object, TokenCounter, bool] | None = None
         self._labels: dict[str, str] = {}  # path → label (for these roots)
+        self._paths: dict[str, str] = {}  # label → path (the other way)
 
     # -- workspace -----------------------------------------------------------------------------
 
     def set_roots(self, roots: Sequence[Path | str]) -> None:
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self._labels = {}
+        self._paths = {}
         self.rules = IgnoreRules(self.roots, self.settings.exclude)
         self.index = WorkspaceIndex(self.roots, self.settings, self.rules) if self.roots else None
         if self.index is not None:
@@ -242,8 +244,14 @@ class ContextEngine:
                 else str(absolute.relative_to(root)) or absolute.name
             if len(self._labels) >= 10_000:
                 self._labels.clear()
+                self._paths.clear()
             self._labels[path] = label
+            self._paths[label] = path
         return label
+
+    def path_of(self, label: str) -> str | None:
+        """The path a label was made of (`label`), if it was made here."""
+        return self._paths.get(label)
 
     def lookups(self, generation: int, uri: str) -> dict[Hashable, object]:
         """The memo of index look-ups (resolve/definitions): valid while the index is

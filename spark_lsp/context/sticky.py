@@ -4,16 +4,23 @@ beginning stays the same from one keystroke to the next and every model server's
 all but the newest tokens.
 
 A choice is kept while the cursor stays in the same definition (the same enclosing scopes), the
-file's definitions and imports are unchanged, and every row it shows still has its text; the
+file's definitions and imports are unchanged, every row it shows still has its text and every
+other file it shows is unchanged in the index; the
 rows typed since it was made are added to it (the code just written is the most relevant of
 all), so the prompt only grows at its end. A first choice in a definition leaves
 `FIRST_RESERVE_TOKENS` free for the line being typed; when the rows typed since no
 longer fit, the context is chosen anew, leaving `GROWTH_RESERVE` for the rows typed next.
+
+More of the workspace index or of the package outlines becoming ready does not renew a choice:
+it did every half second while an index was built, and once or twice more on the first line
+typed after opening a file (a package outline read for the first request came for the second),
+each time a whole prompt evaluated anew (about 370 tokens: 1.8 s on llama-server at one thread,
+issue 17). The next definition the cursor enters gets the fuller choice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from spark_lsp.context.packing import Selection
@@ -46,12 +53,26 @@ class Kept:
     texts: tuple[tuple[int, str], ...]  # each chosen row and its text then
     cursor_cost: int  # tokens of the cursor's line then
     rows_cost: int  # tokens of the chosen rows then
+    shown: tuple[tuple[str, object], ...] = ()  # each other file shown and its outline then
 
 
 def keep(key: tuple[object, ...], selection: Selection, lines: Sequence[str], row: int,
-         cursor_cost: int, rows_cost: int) -> Kept:
+         cursor_cost: int, rows_cost: int, outline_of: Callable[[str], object] | None = None,
+         own_label: str = "") -> Kept:
+    """The choice to keep; `outline_of(label)` is what the index holds for another file it
+    shows (compared by identity when the choice is reused: see `others_unchanged`). The
+    file's own snippet (`own_label`: its name lists) is checked with its rows."""
+    shown = tuple((p, outline_of(p)) for p in sorted(selection.snippets) if p != own_label) \
+        if outline_of is not None else ()
     return Kept(key, selection, row, len(lines),
-                tuple((r, lines[r]) for r in sorted(selection.rows)), cursor_cost, rows_cost)
+                tuple((r, lines[r]) for r in sorted(selection.rows)), cursor_cost, rows_cost,
+                shown)
+
+
+def others_unchanged(kept: Kept, outline_of: Callable[[str], object]) -> bool:
+    """Whether every other file the kept choice shows is the same in the index (the same
+    outline object: the index makes a new one when a file changes)."""
+    return all(outline_of(path) is then for path, then in kept.shown)
 
 
 def carried_rows(kept: Kept, lines: Sequence[str], row: int) -> set[int] | None:

@@ -59,6 +59,12 @@ class ContextView:
     def label(self, path: str) -> str:
         return self.engine.label(path)
 
+    def labelled(self, label: str) -> FileOutline | None:
+        """The outline the index (or an open document) holds for the file a prompt label
+        names; None for a file it does not hold (a package's, or a label made elsewhere)."""
+        path = self.engine.path_of(label)
+        return self.file(path) if path is not None else None
+
     def outline(self, snapshot: DocumentSnapshot, typing_row: int | None = None
                 ) -> FileOutline | None:
         return self.engine.outline(snapshot, typing_row)

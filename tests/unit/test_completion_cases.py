@@ -271,3 +271,29 @@ def test_job_records_mode_and_position() -> None:
     assert (job.mode, job.line, job.index, job.line_prefix, job.line_suffix) == (
         "line", 1, 8, "    x = ", "")
     assert dataclasses.replace(job.scope, mode="block").mode == "block"
+
+
+@dataclass
+class RepliesBackend(CannedBackend):
+    """A backend that gives each request the next of its replies."""
+
+    replies: list[str] = field(default_factory=list)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        self.reply = self.replies[len(self.requests)]
+        async for piece in super().stream(request):
+            yield piece
+
+
+async def test_a_line_the_model_ends_at_once_is_followed_by_the_next_line() -> None:
+    """At the end of a finished statement a model that ends the line gives no text: the
+    suggestion is the next line, asked for with the line ended."""
+    backend = RepliesBackend(replies=["\n    z = 0\n", "y = x + 1\nreturn y"])
+    suggestion = await complete("def f(a):\n    x = compute(a)█\n", "", backend=backend)
+    assert suggestion is not None and suggestion.text == "\n    y = x + 1"
+    assert len(backend.requests) == 2
+    assert backend.requests[1].prefix == backend.requests[0].prefix + "\n    "
+    # text on the cursor's line: one request, that text
+    backend = RepliesBackend(replies=[" + 1\n    y = 2"])
+    assert await text_of("def f(a):\n    x = compute(a)█\n", "", backend=backend) == " + 1"
+    assert len(backend.requests) == 1

@@ -174,6 +174,33 @@ def test_typing_on_a_line_reuses_the_plan(workspace: tuple) -> None:
     assert second.snippets == first.snippets
 
 
+def test_more_of_the_index_ready_keeps_the_choice(workspace: tuple, tmp_path: Path) -> None:
+    """The index growing (as during its build) or more package outlines ready do not renew the
+    choice kept for the cursor's definition: each renewal was a whole prompt evaluated anew in
+    the middle of a line (issue 17)."""
+    engine, store, uri = workspace
+    first = build(engine, store, uri)
+    kept = engine.kept(uri)
+    (tmp_path / "more.py").write_text("def unrelated_extra():\n    return 1\n")
+    generation = engine.index.published
+    engine.index.update_file(str(tmp_path / "more.py"))
+    assert engine.index.published != generation
+    engine.packages.generation += 1
+    assert build(engine, store, uri) == first
+    assert engine.kept(uri) is kept
+
+
+def test_a_change_to_another_file_the_choice_shows_chooses_anew(workspace: tuple,
+                                                                tmp_path: Path) -> None:
+    engine, store, uri = workspace
+    before = {s.path: s.text for s in build(engine, store, uri).snippets}["shapes.py"]
+    assert "def unit_square() -> Rectangle: ..." in before
+    engine.index.update_file(str(tmp_path / "shapes.py"), SHAPES.replace(
+        "def unit_square() -> Rectangle:", "def unit_square(side: float) -> Rectangle:"))
+    shapes = {s.path: s.text for s in build(engine, store, uri).snippets}["shapes.py"]
+    assert "def unit_square(side: float) -> Rectangle: ..." in shapes
+
+
 def test_prepare_builds_with_the_engine_view_it_is_given(workspace: tuple) -> None:
     from spark_lsp.completion.pipeline import prepare
     from spark_lsp.settings import Settings

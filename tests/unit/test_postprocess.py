@@ -84,6 +84,21 @@ def test_postprocess_drops_empty_suggestions(raw: str) -> None:
     assert postprocess(raw, job_for("x = █\n")) is None
 
 
+def test_at_the_end_of_a_finished_line_the_suggestion_is_the_next_line() -> None:
+    job = job_for("def f(a):\n    x = compute(a)█\n")
+    assert job.scope.at_line_end
+    suggestion = postprocess("\n    y = x + 1", job)
+    assert suggestion is not None and suggestion.text == "\n    y = x + 1"
+    unindented = postprocess("\ny = x + 1", job)  # the model left the indentation out
+    assert unindented is not None and unindented.text == "\n    y = x + 1"
+    # what the document has next already, or the line itself again: nothing
+    assert postprocess("\n    return x", job_for("def f(a):\n    x = 1█\n    return x\n")) \
+        is None
+    assert postprocess("\n    x = compute(a)", job) is None
+    # not at a line's end (text after the cursor): the line ends with the cursor's line
+    assert postprocess("\n    y = 2", job_for("def f(a):\n    x = █a\n")) is None
+
+
 def test_range_counts_utf16_units() -> None:
     job = job_for("s = f('😀█')\n")
     suggestion = postprocess("x') + 1", job)

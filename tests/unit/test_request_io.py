@@ -68,7 +68,7 @@ def no_file_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, tupl
 LIBRARY = "import textwrap\n\n\ndef shout(text):\n    return textwrap.dedent(text).upper()\n"
 OTHER = "import colorsys\n\n\ndef hue(rgb):\n    return colorsys.rgb_to_hsv(*rgb)\n"
 MAIN = "import colorsys\nimport textwrap\n\nfrom speech import shout\n\n\ndef greet(name):\n" \
-       "    loud = shout(name)\n    return loud + \n"
+       "    loud = shout(name)\n    return loud + \n\n\ndef whisper(name):\n    return name + \n"
 
 
 def shown(context: Any) -> str:
@@ -77,6 +77,8 @@ def shown(context: Any) -> str:
 
 async def test_prepare_reads_no_file_and_a_package_outline_arrives_for_a_later_request(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The later request in the same definition keeps the choice made there (see
+    `context.sticky`); the next definition the cursor enters gets the outline."""
     (tmp_path / "speech.py").write_text(LIBRARY)
     store = DocumentStore()
     engine = ContextEngine(store)
@@ -100,8 +102,10 @@ async def test_prepare_reads_no_file_and_a_package_outline_arrives_for_a_later_r
 
     await engine.packages.wait()  # the worker thread prepared it
     with no_file_io(monkeypatch) as seen:
-        later = prepare(snapshot, 8, 18, settings, engine=engine.view(snapshot)).context
+        same = prepare(snapshot, 8, 18, settings, engine=engine.view(snapshot)).context
+        later = prepare(snapshot, 12, 17, settings, engine=engine.view(snapshot)).context
     assert seen == []
+    assert same == first
     assert "# colorsys: rgb_to_hsv" in shown(later)
 
 
