@@ -46,6 +46,10 @@ class Relay:
         async def downstream() -> None:  # model server → us
             with contextlib.suppress(ConnectionError):
                 await relay_down()
+            # The model server closed the connection (an idle keep-alive one, say): close
+            # ours too, as a direct connection would be, or our client would send its next
+            # request into a dead connection and wait for its timeout.
+            writer.close()
 
         async def relay_down() -> None:
             while data := await up_reader.read(65536):
